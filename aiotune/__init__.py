@@ -1,0 +1,1 @@
+"""aiotune: async SDK for Google model tuning."""
