@@ -1,0 +1,111 @@
+"""The create request body, streamed: the TunedModel JSON with its examples written in batches.
+
+``stream_create_body`` reads the first batch before it returns, so an empty dataset or a bad
+first row fails before anything is sent. The body then encodes each batch with one orjson call.
+A bad row found later raises :class:`~aiotune.DatasetError` while the body is being sent: the
+upload stops, the server receives an incomplete JSON document, and nothing is created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+
+from .._exceptions import DatasetError
+from ._common import DatasetSummary, Pair, TrainingData
+
+__all__ = ["CreateBody", "stream_create_body", "summarize"]
+
+_MARK = "__aiotune_training_examples__"
+_BATCH = 5000
+
+
+def _encode(batch: list[Pair]) -> bytes:
+    return orjson.dumps([{"textInput": a, "output": b} for a, b in batch])[1:-1]
+
+
+class CreateBody:
+    """An async iterable of the body's bytes (pass it to httpx as ``content=``)."""
+
+    def __init__(
+        self, head: bytes, tail: bytes, first: list[Pair], rest: AsyncIterator[list[Pair]], src: TrainingData
+    ) -> None:
+        self._head, self._tail, self._first, self._rest, self._src = head, tail, first, rest, src
+        self._started = False
+        self.examples_sent = 0
+        self.bytes_sent = 0
+
+    def _count(self, batch: list[Pair], chunk: bytes) -> bytes:
+        limits = self._src.limits
+        self.examples_sent += len(batch)
+        self.bytes_sent += len(chunk)
+        if limits.max_examples is not None and self.examples_sent > limits.max_examples:
+            raise DatasetError(
+                f"more than {limits.max_examples:,} examples (DatasetLimits.max_examples)",
+                source=self._src.description,
+            )
+        if limits.max_bytes is not None and self.bytes_sent > limits.max_bytes:
+            raise DatasetError(
+                f"the request body exceeds {limits.max_bytes:,} bytes (DatasetLimits.max_bytes)",
+                source=self._src.description,
+            )
+        return chunk
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._started:
+            raise RuntimeError("a create body can be sent once; build a new one to retry")
+        self._started = True
+        try:
+            yield self._count(self._first, self._head + _encode(self._first))
+            async for batch in self._rest:
+                if batch:
+                    yield self._count(batch, b"," + _encode(batch))
+            yield self._tail
+        finally:
+            await self._rest.aclose()  # type: ignore[attr-defined]
+
+
+async def stream_create_body(
+    tuned_model: dict[str, Any], src: TrainingData, *, batch_size: int = _BATCH
+) -> CreateBody:
+    """The body of ``POST /v1beta/tunedModels`` for ``tuned_model`` (without ``trainingData``)."""
+    task = dict(tuned_model.get("tuningTask") or {})
+    task.pop("trainingData", None)
+    task["trainingData"] = _MARK
+    encoded = orjson.dumps({**tuned_model, "tuningTask": task})
+    head, sep, tail = encoded.partition(b'"' + _MARK.encode() + b'"')
+    assert sep, "marker not found"
+    rest = src.batches(batch_size)
+    try:
+        first = await anext(rest, None)
+    except BaseException:
+        await rest.aclose()  # type: ignore[attr-defined]
+        raise
+    if not first:
+        await rest.aclose()  # type: ignore[attr-defined]
+        raise DatasetError("the dataset has no examples", source=src.description)
+    return CreateBody(
+        head + b'{"examples":{"examples":[', b"]}}" + tail, first, rest, src
+    )
+
+
+async def summarize(src: TrainingData) -> DatasetSummary:
+    n = tin = tout = min_ = mout = 0
+    async for batch in src.batches(_BATCH):
+        n += len(batch)
+        for a, b in batch:
+            la, lb = len(a), len(b)
+            tin += la
+            tout += lb
+            min_ = max(min_, la)
+            mout = max(mout, lb)
+    if not n:
+        raise DatasetError("the dataset has no examples", source=src.description)
+    if src.limits.max_examples is not None and n > src.limits.max_examples:
+        raise DatasetError(
+            f"{n:,} examples; the limit is {src.limits.max_examples:,} (DatasetLimits.max_examples)",
+            source=src.description,
+        )
+    return DatasetSummary(src.description, n, tin, tout, min_, mout)

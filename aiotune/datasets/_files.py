@@ -1,0 +1,235 @@
+"""CSV, JSON and JSONL files, read in worker threads in large batches (never on the event loop).
+
+The format is sniffed from the content, not only the name: after an optional UTF-8 byte-order
+mark and whitespace, ``[`` or ``{`` means JSON -- JSON Lines when the first line is a complete
+JSON value and more follows, else one JSON document -- and anything else is CSV with a header
+row. ``.jsonl`` / ``.ndjson`` names are JSON Lines directly.
+
+CSV and JSONL stream: memory stays flat whatever the file size. A JSON document (a top-level
+array or object) is parsed whole with orjson in a worker thread; use JSONL for huge datasets.
+CSV cells are kept exactly as written (no type inference); each row must have as many cells as
+the header.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import orjson
+
+from .._exceptions import DatasetError
+from ._common import DatasetLimits, Pair, TrainingData, check_text_pair
+from ._memory import Columns, Rows, is_dataset, row_to_pair, unwrap_dataset
+
+__all__ = ["FileSource", "sniff_format"]
+
+_SNIFF_BYTES = 64 * 1024
+csv.field_size_limit(1 << 30)
+
+
+def sniff_format(head: bytes, name: str = "") -> str:
+    """``"csv"``, ``"json"`` or ``"jsonl"`` for a file starting with ``head``."""
+    lower = name.lower().split("?", 1)[0]
+    if lower.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if not text[:1] or text[:1] not in b"[{":
+        return "csv"
+    first, sep, rest = text.partition(b"\n")
+    if sep and rest.strip():
+        try:
+            orjson.loads(first)
+        except orjson.JSONDecodeError:
+            return "json"
+        return "jsonl"
+    return "json"
+
+
+class _CsvReader:
+    """Thread-side CSV reader: each ``pull(n)`` call parses and validates up to ``n`` rows."""
+
+    def __init__(self, path: Path, src: TrainingData) -> None:
+        self.src = src
+        self.source = src.description
+        self.file = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed in close()
+        self.reader = csv.reader(self.file)
+        self.row = 0
+        try:
+            header = next(self.reader, None)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            self.close()
+            raise DatasetError(f"cannot read the header: {exc}", source=self.source, line=1) from None
+        if header is None:
+            self.close()
+            raise DatasetError("the file is empty (no header row)", source=self.source)
+        self.width = len(header)
+        missing = [k for k in (src.input_key, src.output_key) if k not in header]
+        if missing:
+            self.close()
+            raise DatasetError(
+                f"no {missing[0]!r} column; the header has: {', '.join(map(repr, header))} "
+                "(choose columns with input_key= / output_key=)",
+                source=self.source,
+                line=1,
+                column=missing[0],
+            )
+        self.i = header.index(src.input_key)
+        self.o = header.index(src.output_key)
+
+    def pull(self, n: int) -> list[Pair]:
+        out: list[Pair] = []
+        append, reader, width, i, o = out.append, self.reader, self.width, self.i, self.o
+        limits, source = self.src.limits, self.source
+        ik, ok = self.src.input_key, self.src.output_key
+        max_in, max_out = limits.max_input_chars, limits.max_output_chars
+        try:
+            for cells in reader:
+                self.row += 1
+                if len(cells) != width:
+                    if not cells:  # a blank line
+                        self.row -= 1
+                        continue
+                    raise DatasetError(
+                        f"the row has {len(cells)} cells; the header has {width}",
+                        source=source,
+                        row=self.row,
+                        line=reader.line_num,
+                    )
+                a, b = cells[i], cells[o]
+                if not b or len(a) > max_in or len(b) > max_out:
+                    check_text_pair(
+                        a,
+                        b,
+                        limits,
+                        source=source,
+                        row=self.row,
+                        line=reader.line_num,
+                        input_column=ik,
+                        output_column=ok,
+                    )
+                append((a, b))
+                if len(out) >= n:
+                    break
+        except UnicodeDecodeError:
+            raise DatasetError(
+                "the file is not valid UTF-8", source=source, line=reader.line_num + 1
+            ) from None
+        except csv.Error as exc:
+            raise DatasetError(f"bad CSV: {exc}", source=source, line=reader.line_num) from None
+        return out
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class _JsonlReader:
+    """Thread-side JSON Lines reader: one JSON row (dict or pair) per line."""
+
+    def __init__(self, path: Path, src: TrainingData) -> None:
+        self.src = src
+        self.file = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self.line = 0
+        self.row = 0
+
+    def pull(self, n: int) -> list[Pair]:
+        out: list[Pair] = []
+        src = self.src
+        for raw in self.file:
+            self.line += 1
+            if self.line == 1:
+                raw = raw.removeprefix(b"\xef\xbb\xbf")
+            if not raw.strip():
+                continue
+            self.row += 1
+            try:
+                item = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise DatasetError(
+                    f"invalid JSON: {exc}", source=src.description, row=self.row, line=self.line
+                ) from None
+            out.append(
+                row_to_pair(
+                    item,
+                    src.input_key,
+                    src.output_key,
+                    src.limits,
+                    source=src.description,
+                    row=self.row,
+                    line=self.line,
+                )
+            )
+            if len(out) >= n:
+                break
+        return out
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _read_head(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(_SNIFF_BYTES)
+
+
+def _load_json(path: Path, description: str) -> Any:
+    try:
+        with open(path, "rb") as f:
+            return orjson.loads(f.read())
+    except orjson.JSONDecodeError as exc:
+        raise DatasetError(f"invalid JSON: {exc}", source=description) from None
+
+
+class FileSource(TrainingData):
+    """A local CSV, JSON or JSONL file (``str`` or ``pathlib.Path``)."""
+
+    def __init__(
+        self, path: Path, *, description: str | None = None, fmt: str | None = None, **kw: Any
+    ) -> None:
+        super().__init__(**kw)
+        self.path = path
+        self.description = description or str(path)
+        self._fmt = fmt
+
+    def _kw(self) -> dict[str, Any]:
+        return {"input_key": self.input_key, "output_key": self.output_key, "limits": self.limits}
+
+    async def batches(self, size: int = 5000) -> AsyncIterator[list[Pair]]:
+        fmt = self._fmt
+        if fmt is None:
+            try:
+                head = await anyio.to_thread.run_sync(_read_head, self.path)
+            except FileNotFoundError:
+                raise DatasetError("no such file", source=self.description) from None
+            except IsADirectoryError:
+                raise DatasetError("is a directory, not a file", source=self.description) from None
+            fmt = sniff_format(head, str(self.path))
+        if fmt == "json":
+            data = await anyio.to_thread.run_sync(_load_json, self.path, self.description)
+            inner: TrainingData
+            if is_dataset(data):
+                data = unwrap_dataset(data)
+            if isinstance(data, dict):
+                inner = Columns(data, description=self.description, **self._kw())
+            elif isinstance(data, list):
+                inner = Rows(data, description=self.description, **self._kw())
+            else:
+                raise DatasetError(
+                    f"a JSON dataset must be an array of rows or an object of columns, "
+                    f"not {type(data).__name__}",
+                    source=self.description,
+                )
+            async for batch in inner.batches(size):
+                yield batch
+            return
+        reader_cls = _CsvReader if fmt == "csv" else _JsonlReader
+        reader = await anyio.to_thread.run_sync(reader_cls, self.path, self)
+        try:
+            while batch := await anyio.to_thread.run_sync(reader.pull, size):
+                yield batch
+        finally:
+            reader.close()

@@ -1,0 +1,125 @@
+"""Datasets at http(s) URLs, including Google Sheets links.
+
+A URL is downloaded with streaming through httpx (the client's own ``httpx.AsyncClient`` when
+given, else a short-lived one) into a temporary file, with a timeout and a size cap, then read
+like a local file (format sniffed from the content), so memory stays flat. Only ``http`` and
+``https`` are accepted. Descriptions drop the query string, which may hold tokens.
+
+Google Sheets links are rewritten to their CSV export: ``/d/<id>/...`` becomes
+``/d/<id>/export?format=csv``, published ``/d/e/<id>/pub...`` links become
+``/d/e/<id>/pub?output=csv``; a ``gid`` from the query (preferred) or the fragment is kept.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import anyio.to_thread
+import httpx
+
+from .._exceptions import DatasetError
+from ._common import Pair, TrainingData
+from ._files import FileSource
+
+__all__ = ["UrlSource", "describe_url", "normalize_sheets_url"]
+
+_SHEETS = re.compile(r"^https?://docs\.google\.com/spreadsheets/(d/e/[^/?#]+|d/[^/?#]+)")
+_GID = re.compile(r"[?&#]gid=(\d+)")
+
+
+def describe_url(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}{parts.path}"
+
+
+def normalize_sheets_url(url: str) -> str:
+    """The CSV export URL of a Google Sheets link (other URLs are returned unchanged)."""
+    if not url.startswith(("https://docs.google.com/spreadsheets", "http://docs.google.com/spreadsheets")):
+        return url
+    match = _SHEETS.match(url)
+    if match is None:
+        raise DatasetError(
+            "incomplete Google Sheets URL: expected .../spreadsheets/d/<id>/...",
+            source=describe_url(url),
+        )
+    parts = urlsplit(url)
+    gid = _GID.search("?" + parts.query) or _GID.search("#" + parts.fragment)
+    base = f"https://docs.google.com/spreadsheets/{match.group(1)}"
+    out = f"{base}/pub?output=csv" if match.group(1).startswith("d/e/") else f"{base}/export?format=csv"
+    return f"{out}&gid={gid.group(1)}" if gid else out
+
+
+def check_url(url: str) -> None:
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise DatasetError(
+            f"unsupported URL scheme {scheme!r}: only http and https URLs are read "
+            "(download the file and pass its path instead)",
+            source=describe_url(url),
+        )
+
+
+class UrlSource(TrainingData):
+    """A dataset file at an http(s) URL."""
+
+    def __init__(self, url: str, *, http_client: httpx.AsyncClient | None, **kw: Any) -> None:
+        super().__init__(**kw)
+        check_url(url)
+        self.url = normalize_sheets_url(url)
+        self.description = describe_url(url)
+        self._http = http_client
+
+    async def _download(self, client: httpx.AsyncClient, dest: Path) -> None:
+        limits = self.limits
+        size = 0
+        try:
+            async with client.stream("GET", self.url, timeout=limits.url_timeout) as resp:
+                if resp.status_code != 200:
+                    raise DatasetError(
+                        f"download failed with HTTP {resp.status_code}", source=self.description
+                    )
+                async with await anyio.open_file(dest, "wb") as f:
+                    async for chunk in resp.aiter_bytes(1 << 20):
+                        size += len(chunk)
+                        if size > limits.max_download_bytes:
+                            raise DatasetError(
+                                f"the download exceeds {limits.max_download_bytes:,} bytes "
+                                "(raise DatasetLimits.max_download_bytes)",
+                                source=self.description,
+                            )
+                        await f.write(chunk)
+        except httpx.HTTPError as exc:
+            raise DatasetError(
+                f"download failed: {type(exc).__name__}: {exc}", source=self.description
+            ) from None
+
+    async def batches(self, size: int = 5000) -> AsyncIterator[list[Pair]]:
+        fd, name = await anyio.to_thread.run_sync(tempfile.mkstemp, ".aiotune")
+        os.close(fd)
+        path = Path(name)
+        try:
+            async with AsyncExitStack() as stack:
+                client = self._http
+                if client is None:
+                    client = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=True))
+                await self._download(client, path)
+            inner = FileSource(
+                path,
+                description=self.description,
+                input_key=self.input_key,
+                output_key=self.output_key,
+                limits=self.limits,
+            )
+            async for batch in inner.batches(size):
+                yield batch
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.Path(path).unlink(missing_ok=True)
