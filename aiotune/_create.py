@@ -215,9 +215,15 @@ async def send_create(
 
     async def tracked(content: Any) -> AsyncIterator[bytes]:
         nonlocal streamed
-        async for chunk in content:
-            streamed = True
-            yield chunk
+        chunks = content.__aiter__()
+        try:
+            async for chunk in chunks:
+                streamed = True
+                yield chunk
+        finally:  # an aborted upload closes the dataset reader now, not at GC
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
     async def attempt(number: int) -> Operation:
         nonlocal pending
