@@ -41,16 +41,14 @@ async def show_progress(
 
     columns = (
         TextColumn("[bold]{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=24),
         MofNCompleteColumn(),
-        TextColumn("steps"),
         TaskProgressColumn(),
         TextColumn("loss {task.fields[loss]}"),
         TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
+        TimeRemainingColumn(compact=True),
     )
-    label = op.tuned_model
+    label = op.tuned_model.partition("/")[2]
     with Progress(*columns, console=console, transient=transient) as bar:
         task = bar.add_task(label, total=None, loss="-")
         async for p in op.watch():

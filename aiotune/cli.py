@@ -29,6 +29,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ._client import AsyncClient
+from ._retry import PollingPolicy
 from ._display import show_progress
 from ._exceptions import (
     AiotuneError,
@@ -126,7 +127,7 @@ def tune(
     ] = False,
     step_time: Annotated[
         float, typer.Option("--step-time", help="Emulator seconds per training step.")
-    ] = 0.05,
+    ] = 0.1,
     base_url: BaseUrl = None,
     api_key: ApiKey = None,
     json: JsonOut = False,
@@ -146,7 +147,10 @@ def tune(
 
             emu = Emulator(step_time=step_time)
             client = AsyncClient(
-                api_key="emulator", base_url="http://emulator", transport=emu.transport()
+                api_key="emulator",
+                base_url="http://emulator",
+                transport=emu.transport(),
+                polling=PollingPolicy(initial=0.2, multiplier=1.2, maximum=0.5),
             )
             if not json:
                 out.print(

@@ -98,3 +98,66 @@ async def test_awaiting_task_cancelled_job_goes_on(
         await op
     model = await (await client.get_operation(op.name)).result(timeout=10)
     assert model.state is aiotune.TunedModelState.ACTIVE
+
+
+async def test_scripted_429_and_503_are_retried_with_the_servers_delay() -> None:
+    emu = Emulator(step_time=0.002)
+    emu.faults.retry_after = 3
+    emu.faults.script("POST", "/v1beta/tunedModels", [429, 503, 503])
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    retry = aiotune.RetryPolicy(max_retries=3, initial=0.001, maximum=0.01, sleep=sleep)
+    async with aiotune.AsyncClient(
+        KEY, base_url="http://emulator", transport=emu.transport(), retry=retry, polling=FAST_POLL
+    ) as client:
+        op = await client.create_tuned_model(BASE_MODEL, DATA, display_name="retried")
+        assert len(waits) == 3
+        assert 3.0 <= waits[0] <= 3.0 * 1.05  # Retry-After / RetryInfo of the 429
+        assert all(w < 0.02 for w in waits[1:])  # backoff for the 503s
+        assert (await op).state is aiotune.TunedModelState.ACTIVE
+        assert len([m async for m in client.list_tuned_models()]) == 1
+
+
+async def test_dropped_connection_after_commit_creates_exactly_one_job() -> None:
+    emu = Emulator(step_time=0.002)
+    emu.faults.script("POST", "/v1beta/tunedModels", ["drop"])
+    async with aiotune.AsyncClient(
+        KEY,
+        base_url="http://emulator",
+        transport=emu.transport(),
+        retry=FAST_RETRY,
+        polling=FAST_POLL,
+    ) as client:
+        op = await client.create_tuned_model(BASE_MODEL, DATA, display_name="exactly once")
+        models = [m async for m in client.list_tuned_models()]
+        assert [m.name for m in models] == [op.tuned_model]
+        assert (await op).name == op.tuned_model
+
+
+async def test_failed_job_raises_with_the_server_status(
+    emu_client: tuple[Any, aiotune.AsyncClient],
+) -> None:
+    _, client = emu_client
+    op = await client.create_tuned_model(BASE_MODEL, DATA, display_name="doomed [fail@2]")
+    with pytest.raises(aiotune.TuningFailedError) as info:
+        await op
+    assert not isinstance(info.value, aiotune.OperationCancelledError)
+    assert info.value.code != 0
+    assert (await client.get_tuned_model(op.tuned_model)).state is aiotune.TunedModelState.FAILED
+
+
+async def test_real_dataset_shapes_and_validation(
+    emu_client: tuple[Any, aiotune.AsyncClient], tmp_path: Any
+) -> None:
+    _, client = emu_client
+    path = tmp_path / "train.jsonl"
+    path.write_text("".join(f'{{"text_input": "{i}", "output": "{i + 1}"}}\n' for i in range(10)))
+    op = await client.create_tuned_model(BASE_MODEL, str(path))
+    assert (await op).state is aiotune.TunedModelState.ACTIVE
+    summary = await aiotune.validate_training_data(str(path))
+    assert summary is not None
+    with pytest.raises(aiotune.DatasetError):
+        await client.create_tuned_model(BASE_MODEL, [{"text_input": "a", "output": None}])

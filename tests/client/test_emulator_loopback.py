@@ -48,3 +48,20 @@ async def test_1000_jobs_through_10_connections_on_loopback() -> None:
             http = client._transport._http
             assert http is not None
             assert len(http._transport._pool.connections) <= 10  # type: ignore[attr-defined]
+
+
+async def test_faults_over_real_sockets_exactly_one_job() -> None:
+    emu = Emulator(step_time=0.001)
+    emu.faults.retry_after = 0.01
+    emu.faults.script("POST", "/v1beta/tunedModels", [429, "drop"])
+    async with emu.serve(host="127.0.0.1", port=0) as base_url:
+        retry = aiotune.RetryPolicy(max_retries=3, initial=0.001, maximum=0.01)
+        polling = aiotune.PollingPolicy(initial=0.01, maximum=0.05)
+        async with aiotune.AsyncClient(KEY, base_url=base_url, retry=retry, polling=polling) as c:
+            op = await c.create_tuned_model(BASE_MODEL, DATA, display_name="over sockets")
+            assert [m.name async for m in c.list_tuned_models()] == [op.tuned_model]
+            assert (await op).state is aiotune.TunedModelState.ACTIVE
+            http = c._transport._http
+            assert http is not None
+            pool = http._transport._pool  # type: ignore[attr-defined]
+            assert all(conn.is_idle() or conn.is_closed() for conn in pool.connections)
