@@ -16,7 +16,7 @@ import re
 import secrets
 import string
 import unicodedata
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._constants import API_VERSION, LOGGER_NAME, TUNED_MODEL_ID_PATTERN
@@ -213,7 +213,7 @@ async def send_create(
     streamed = False
     pending: Any = None  # a built but unsent body (reused when the source is one-shot)
 
-    async def tracked(content: Any) -> AsyncIterator[bytes]:
+    async def tracked(content: Any) -> AsyncGenerator[bytes, None]:
         nonlocal streamed
         chunks = content.__aiter__()
         try:
@@ -221,32 +221,39 @@ async def send_create(
                 streamed = True
                 yield chunk
         finally:  # an aborted upload closes the dataset reader now, not at GC
-            aclose = getattr(chunks, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            await chunks.aclose()
 
     async def attempt(number: int) -> Operation:
         nonlocal pending
         if pending is None or source.replayable:
             pending = await stream_create_body(body, source)
+        content = tracked(pending)
         try:
             data = await client._transport.request(
                 "POST",
                 path,
                 params={"tunedModelId": model_id},
-                content=tracked(pending),
+                content=content,
                 timeout=timeout,
             )
         except ConflictError:
             if number > 1:
                 return await adopt_operation(client, model_id, request_options)
             raise
+        finally:  # release the reader now (a file, a download), not at garbage collection
+            await content.aclose()
+            if source.replayable or streamed:
+                await pending.aclose()
         return Operation.from_wire(data)
 
     def can_retry(_: BaseException) -> bool:
         return source.replayable or not streamed
 
-    return await retry_call(attempt, policy, describe=f"POST {path}", can_retry=can_retry)
+    try:
+        return await retry_call(attempt, policy, describe=f"POST {path}", can_retry=can_retry)
+    finally:
+        if pending is not None:
+            await pending.aclose()
 
 
 async def adopt_operation(

@@ -23,7 +23,7 @@ __all__ = ["show_progress"]
 async def show_progress(
     op: TuningOperation, *, console: Any = None, transient: bool = False
 ) -> TunedModel:
-    """Show the job's progress until it ends, then return its tuned model (raises like ``await op``)."""
+    """Show the job's progress until it ends; return its tuned model (raises like ``await op``)."""
     try:
         from rich.progress import (
             BarColumn,
@@ -36,7 +36,8 @@ async def show_progress(
         )
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "show_progress needs rich: pip install 'aiotune[cli]' (or use `async for p in op.watch()`)"
+            "show_progress needs rich: pip install 'aiotune[cli]' "
+            "(or use `async for p in op.watch()`)"
         ) from exc
 
     columns = (

@@ -74,16 +74,10 @@ class TuningOperation:
         """``tunedModels/{id}`` this job creates."""
         return self._op.tuned_model_name
 
-    #: alias of :attr:`tuned_model`
-    tuned_model_name = tuned_model
-
     @property
     def operation(self) -> Operation:
         """The raw ``Operation`` last seen."""
         return self._op
-
-    #: alias of :attr:`operation`
-    raw = operation
 
     @property
     def metadata(self) -> CreateTunedModelMetadata | None:

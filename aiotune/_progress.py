@@ -51,9 +51,6 @@ class TuningProgress:
         snap = self.latest_snapshot
         return snap.mean_loss if snap is not None else None
 
-    #: alias of :attr:`latest_loss`
-    mean_loss = latest_loss
-
     @property
     def succeeded(self) -> bool:
         return self.done and self.error_code is None

@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import anyio
@@ -29,7 +28,6 @@ from rich.console import Console
 from rich.table import Table
 
 from ._client import AsyncClient
-from ._retry import PollingPolicy
 from ._display import show_progress
 from ._exceptions import (
     AiotuneError,
@@ -38,6 +36,7 @@ from ._exceptions import (
     OperationCancelledError,
     TuningFailedError,
 )
+from ._retry import PollingPolicy
 from .datasets import validate_training_data
 from .types import WireModel
 
@@ -154,7 +153,8 @@ def tune(
             )
             if not json:
                 out.print(
-                    "[yellow]Using the built-in emulator (in-process): nothing is sent to Google.[/yellow]"
+                    "[yellow]Using the built-in emulator (in-process): "
+                    "nothing is sent to Google.[/yellow]"
                 )
         else:
             client = _client(base_url, api_key)

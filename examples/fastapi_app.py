@@ -4,7 +4,8 @@ One ``AsyncClient`` is created in the lifespan, shared by every request, and clo
 Requests never wait for a job: ``POST /jobs`` returns the operation name at once, and
 ``GET /jobs/{name}`` reports progress with one poll.
 
-    AIOTUNE_BASE_URL=http://127.0.0.1:8765 uvicorn examples.fastapi_app:app   # emulator: python -m aiotune.emulator
+    python -m aiotune.emulator &     # or set GOOGLE_API_KEY and skip AIOTUNE_BASE_URL
+    AIOTUNE_BASE_URL=http://127.0.0.1:8765 uvicorn examples.fastapi_app:app
 """
 
 from __future__ import annotations

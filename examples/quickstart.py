@@ -39,8 +39,7 @@ async def main(step_time: float = 0.02) -> str:
         )
         print(f"started {op.name}")
         async for p in op.watch():
-            loss = f"{p.latest_loss:.3f}" if p.latest_loss is not None else "-"
-            print(f"  step {p.completed_steps}/{p.total_steps} ({p.completed_percent:.0f}%) loss {loss}")
+            print(f"  {p}")  # tunedModels/...: step 12/24 (50%), loss 0.61
         model = await op
         print(f"{model.name} is {model.state.name}")
 

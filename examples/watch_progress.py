@@ -1,6 +1,6 @@
 """Watch a job's progress: a rich progress bar (terminal or notebook), or your own loop.
 
-    python examples/watch_progress.py
+python examples/watch_progress.py
 """
 
 from __future__ import annotations

@@ -24,7 +24,11 @@ runner = CliRunner()
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "AIOTUNE_BASE_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "AIOTUNE_BASE_URL")
+    }
     return {**env, "PYTHONUNBUFFERED": "1", "COLUMNS": "120", **extra}
 
 
@@ -59,7 +63,11 @@ def start_job(url: str, examples: int) -> str:
     body = {
         "baseModel": "models/gemini-1.5-flash-001-tuning",
         "tuningTask": {
-            "trainingData": {"examples": {"examples": [{"textInput": f"q{i}", "output": f"a{i}"} for i in range(examples)]}}
+            "trainingData": {
+                "examples": {
+                    "examples": [{"textInput": f"q{i}", "output": f"a{i}"} for i in range(examples)]
+                }
+            }
         },
     }
     r = httpx.post(f"{url}/v1beta/tunedModels", json=body, params={"key": "cli-key"})
@@ -98,7 +106,16 @@ def test_tune_without_a_key_offers_the_emulator() -> None:
 
 
 def test_tune_status_list_generate_delete(server: str) -> None:
-    code, out = cli("tune", str(DATA), "--model", "gemini-1.5-flash-001-tuning", "--id", "cli-model", "--json", base_url=server)
+    code, out = cli(
+        "tune",
+        str(DATA),
+        "--model",
+        "gemini-1.5-flash-001-tuning",
+        "--id",
+        "cli-model",
+        "--json",
+        base_url=server,
+    )
     assert code == 0, out
     op_name = json.loads(out)["operation"]
     code, out = cli("status", op_name, base_url=server)
@@ -107,7 +124,9 @@ def test_tune_status_list_generate_delete(server: str) -> None:
     assert code == 0 and json.loads(out)["state"] == "ACTIVE"
     code, out = cli("list", base_url=server)
     assert code == 0 and "tunedModels/cli-model" in out
-    code, out = cli("generate", "tunedModels/cli-model", "the app crashes when I open settings", base_url=server)
+    code, out = cli(
+        "generate", "tunedModels/cli-model", "the app crashes when I open settings", base_url=server
+    )
     assert (code, out.strip()) == (0, "bug")
     code, out = cli("delete", "tunedModels/cli-model", base_url=server)
     assert code == 0
@@ -149,7 +168,9 @@ def test_ctrl_c_stops_watching_without_cancelling(server: str) -> None:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=15) == 130
         err = proc.stderr.read()
-        assert "the job goes on" in err and "aiotune status tunedModels/interrupted/operations/" in err
+        assert (
+            "the job goes on" in err and "aiotune status tunedModels/interrupted/operations/" in err
+        )
     finally:
         proc.kill()
         proc.wait()

@@ -72,9 +72,10 @@ async def test_fastapi_app() -> None:
     fastapi_app = load("fastapi_app")
     emu = Emulator(step_time=0.005)
     app = fastapi_app.create_app(api_key="svc", base_url="http://emu", transport=emu.transport())
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://app"
-    ) as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as http,
+    ):
         examples = [{"text_input": "card charged twice", "output": "billing"},
                     {"text_input": "app crashes", "output": "bug"}]  # fmt: skip
         r = await http.post("/jobs", json={"display_name": "api job", "examples": examples})

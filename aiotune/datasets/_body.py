@@ -30,7 +30,12 @@ class CreateBody:
     """An async iterable of the body's bytes (pass it to httpx as ``content=``)."""
 
     def __init__(
-        self, head: bytes, tail: bytes, first: list[Pair], rest: AsyncIterator[list[Pair]], src: TrainingData
+        self,
+        head: bytes,
+        tail: bytes,
+        first: list[Pair],
+        rest: AsyncIterator[list[Pair]],
+        src: TrainingData,
     ) -> None:
         self._head, self._tail, self._first, self._rest, self._src = head, tail, first, rest, src
         self._started = False
@@ -53,6 +58,10 @@ class CreateBody:
             )
         return chunk
 
+    async def aclose(self) -> None:
+        """Release the reader (a file, a download) if the body will not be sent."""
+        await self._rest.aclose()  # type: ignore[attr-defined]
+
     async def __aiter__(self) -> AsyncIterator[bytes]:
         if self._started:
             raise RuntimeError("a create body can be sent once; build a new one to retry")
@@ -64,7 +73,7 @@ class CreateBody:
                     yield self._count(batch, b"," + _encode(batch))
             yield self._tail
         finally:
-            await self._rest.aclose()  # type: ignore[attr-defined]
+            await self.aclose()
 
 
 async def stream_create_body(
@@ -86,9 +95,7 @@ async def stream_create_body(
     if not first:
         await rest.aclose()  # type: ignore[attr-defined]
         raise DatasetError("the dataset has no examples", source=src.description)
-    return CreateBody(
-        head + b'{"examples":{"examples":[', b"]}}" + tail, first, rest, src
-    )
+    return CreateBody(head + b'{"examples":{"examples":[', b"]}}" + tail, first, rest, src)
 
 
 async def summarize(src: TrainingData) -> DatasetSummary:
@@ -105,7 +112,8 @@ async def summarize(src: TrainingData) -> DatasetSummary:
         raise DatasetError("the dataset has no examples", source=src.description)
     if src.limits.max_examples is not None and n > src.limits.max_examples:
         raise DatasetError(
-            f"{n:,} examples; the limit is {src.limits.max_examples:,} (DatasetLimits.max_examples)",
+            f"{n:,} examples; the limit is {src.limits.max_examples:,} "
+            "(DatasetLimits.max_examples)",
             source=src.description,
         )
     return DatasetSummary(src.description, n, tin, tout, min_, mout)

@@ -153,7 +153,9 @@ def check_text_pair(
 ) -> Pair:
     """The checks on a pair that is already text (the hot path of file readers)."""
     if not b:
-        raise DatasetError("output is empty", source=source, row=row, line=line, column=output_column)
+        raise DatasetError(
+            "output is empty", source=source, row=row, line=line, column=output_column
+        )
     if len(a) > limits.max_input_chars:
         raise DatasetError(
             f"input has {len(a):,} characters; the limit is {limits.max_input_chars:,}",

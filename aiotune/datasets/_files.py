@@ -23,7 +23,7 @@ import anyio.to_thread
 import orjson
 
 from .._exceptions import DatasetError
-from ._common import DatasetLimits, Pair, TrainingData, check_text_pair
+from ._common import Pair, TrainingData, check_text_pair
 from ._memory import Columns, Rows, is_dataset, row_to_pair, unwrap_dataset
 
 __all__ = ["FileSource", "sniff_format"]
@@ -61,9 +61,14 @@ class _CsvReader:
         self.row = 0
         try:
             header = next(self.reader, None)
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except UnicodeDecodeError as exc:
             self.close()
-            raise DatasetError(f"cannot read the header: {exc}", source=self.source, line=1) from None
+            raise DatasetError(
+                f"the file is not valid UTF-8 ({exc.reason})", source=self.source
+            ) from None
+        except csv.Error as exc:
+            self.close()
+            raise DatasetError(f"bad CSV header: {exc}", source=self.source, line=1) from None
         if header is None:
             self.close()
             raise DatasetError("the file is empty (no header row)", source=self.source)
@@ -115,9 +120,11 @@ class _CsvReader:
                 append((a, b))
                 if len(out) >= n:
                     break
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
             raise DatasetError(
-                "the file is not valid UTF-8", source=source, line=reader.line_num + 1
+                f"the file is not valid UTF-8 ({exc.reason})",
+                source=source,
+                line=reader.line_num + 1,
             ) from None
         except csv.Error as exc:
             raise DatasetError(f"bad CSV: {exc}", source=source, line=reader.line_num) from None
@@ -169,6 +176,10 @@ class _JsonlReader:
 
     def close(self) -> None:
         self.file.close()
+
+
+def _open_reader(fmt: str, path: Path, src: TrainingData) -> _CsvReader | _JsonlReader:
+    return _CsvReader(path, src) if fmt == "csv" else _JsonlReader(path, src)
 
 
 def _read_head(path: Path) -> bytes:
@@ -226,8 +237,7 @@ class FileSource(TrainingData):
             async for batch in inner.batches(size):
                 yield batch
             return
-        reader_cls = _CsvReader if fmt == "csv" else _JsonlReader
-        reader = await anyio.to_thread.run_sync(reader_cls, self.path, self)
+        reader = await anyio.to_thread.run_sync(_open_reader, fmt, self.path, self)
         try:
             while batch := await anyio.to_thread.run_sync(reader.pull, size):
                 yield batch

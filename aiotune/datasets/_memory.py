@@ -78,7 +78,8 @@ def row_to_pair(
             output_column="output",
         )
     raise DatasetError(
-        f"a row must be a dict, an (input, output) pair or a TuningExample, not a {type(item).__name__}",
+        "a row must be a dict, an (input, output) pair or a TuningExample, "
+        f"not a {type(item).__name__}",
         source=source,
         row=row,
         line=line,
@@ -197,6 +198,6 @@ class Columns(TrainingData):
                     output_column=ok,
                 )
                 for i, (a, b) in enumerate(
-                    zip(inputs[start : start + size], outputs[start : start + size])
+                    zip(inputs[start : start + size], outputs[start : start + size], strict=True)
                 )
             ]

@@ -42,7 +42,9 @@ def describe_url(url: str) -> str:
 
 def normalize_sheets_url(url: str) -> str:
     """The CSV export URL of a Google Sheets link (other URLs are returned unchanged)."""
-    if not url.startswith(("https://docs.google.com/spreadsheets", "http://docs.google.com/spreadsheets")):
+    if not url.startswith(
+        ("https://docs.google.com/spreadsheets", "http://docs.google.com/spreadsheets")
+    ):
         return url
     match = _SHEETS.match(url)
     if match is None:
@@ -53,7 +55,11 @@ def normalize_sheets_url(url: str) -> str:
     parts = urlsplit(url)
     gid = _GID.search("?" + parts.query) or _GID.search("#" + parts.fragment)
     base = f"https://docs.google.com/spreadsheets/{match.group(1)}"
-    out = f"{base}/pub?output=csv" if match.group(1).startswith("d/e/") else f"{base}/export?format=csv"
+    out = (
+        f"{base}/pub?output=csv"
+        if match.group(1).startswith("d/e/")
+        else f"{base}/export?format=csv"
+    )
     return f"{out}&gid={gid.group(1)}" if gid else out
 
 
@@ -86,16 +92,20 @@ class UrlSource(TrainingData):
                     raise DatasetError(
                         f"download failed with HTTP {resp.status_code}", source=self.description
                     )
-                async with await anyio.open_file(dest, "wb") as f:
-                    async for chunk in resp.aiter_bytes(1 << 20):
-                        size += len(chunk)
-                        if size > limits.max_download_bytes:
-                            raise DatasetError(
-                                f"the download exceeds {limits.max_download_bytes:,} bytes "
-                                "(raise DatasetLimits.max_download_bytes)",
-                                source=self.description,
-                            )
-                        await f.write(chunk)
+                chunks = resp.aiter_bytes(1 << 20)
+                try:
+                    async with await anyio.open_file(dest, "wb") as f:
+                        async for chunk in chunks:
+                            size += len(chunk)
+                            if size > limits.max_download_bytes:
+                                raise DatasetError(
+                                    f"the download exceeds {limits.max_download_bytes:,} bytes "
+                                    "(raise DatasetLimits.max_download_bytes)",
+                                    source=self.description,
+                                )
+                            await f.write(chunk)
+                finally:  # closed now, not when garbage-collected
+                    await chunks.aclose()  # type: ignore[attr-defined]
         except httpx.HTTPError as exc:
             raise DatasetError(
                 f"download failed: {type(exc).__name__}: {exc}", source=self.description
@@ -109,7 +119,9 @@ class UrlSource(TrainingData):
             async with AsyncExitStack() as stack:
                 client = self._http
                 if client is None:
-                    client = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=True))
+                    client = await stack.enter_async_context(
+                        httpx.AsyncClient(follow_redirects=True)
+                    )
                 await self._download(client, path)
             inner = FileSource(
                 path,

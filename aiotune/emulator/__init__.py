@@ -5,7 +5,7 @@
     emu = Emulator(step_time=0.5)                 # nothing bound to an event loop yet
     async with emu.serve() as base_url:           # uvicorn on a free loopback port (asyncio)
         client = aiotune.AsyncClient(api_key="any", base_url=base_url)
-    client = aiotune.AsyncClient(api_key="any", transport=emu.transport())   # in-process, no sockets
+    client = aiotune.AsyncClient(api_key="any", transport=emu.transport())  # in-process
 
 Or from a shell: ``python -m aiotune.emulator --port 8765`` (``aiotune emulator`` is the same),
 then point any client at ``http://127.0.0.1:8765`` -- the official ``google-generativeai`` client
@@ -107,7 +107,11 @@ class Emulator:
         sock.bind((host, port))
         bound = sock.getsockname()[1]
         config = uvicorn.Config(
-            self.app, log_level="critical", lifespan="off", access_log=False, timeout_graceful_shutdown=2
+            self.app,
+            log_level="critical",
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=2,
         )
         server = uvicorn.Server(config)
         server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # uvicorn < 0.29

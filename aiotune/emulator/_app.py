@@ -155,7 +155,9 @@ def build_app(store: Store, faults: Faults, api_keys: frozenset[str] | None) -> 
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError:
-            raise bad("Invalid JSON payload received. Unexpected end of input or malformed JSON.") from None
+            raise bad(
+                "Invalid JSON payload received. Unexpected end of input or malformed JSON."
+            ) from None
         if not isinstance(data, dict):
             raise bad("Invalid JSON payload received. Expected an object.")
         return data
@@ -229,7 +231,9 @@ def build_app(store: Store, faults: Faults, api_keys: frozenset[str] | None) -> 
     def active(owner: str, mid: str) -> Job:
         job = store.job(owner, mid)
         if store.state(job) is not TunedModelState.ACTIVE:
-            raise ApiError("FAILED_PRECONDITION", f"Tuned model tunedModels/{mid} is not ACTIVE yet.")
+            raise ApiError(
+                "FAILED_PRECONDITION", f"Tuned model tunedModels/{mid} is not ACTIVE yet."
+            )
         return job
 
     async def prompt_of(request: Request) -> str:
@@ -237,7 +241,9 @@ def build_app(store: Store, faults: Faults, api_keys: frozenset[str] | None) -> 
         if "prompt" in body:
             prompt = _camel(body.get("prompt") or {})
             return str(prompt.get("text", ""))
-        texts = [p.get("text", "") for c in body.get("contents") or [] for p in c.get("parts") or []]
+        texts = [
+            p.get("text", "") for c in body.get("contents") or [] for p in c.get("parts") or []
+        ]
         if not texts:
             raise bad("contents is not specified.")
         return " ".join(texts)
@@ -309,14 +315,29 @@ def build_app(store: Store, faults: Faults, api_keys: frozenset[str] | None) -> 
         )
 
     def fault_response(status: int) -> Response:
-        names = {429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
-        name = names.get(status, next((k for k, v in HTTP_STATUS_OF.items() if v == status), "UNKNOWN"))
+        names = {
+            429: "RESOURCE_EXHAUSTED",
+            500: "INTERNAL",
+            503: "UNAVAILABLE",
+            504: "DEADLINE_EXCEEDED",
+        }
+        name = names.get(
+            status, next((k for k, v in HTTP_STATUS_OF.items() if v == status), "UNKNOWN")
+        )
         if status == 429:
             delay = faults.retry_after
-            detail = {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{delay:g}s"}
+            detail = {
+                "@type": "type.googleapis.com/google.rpc.RetryInfo",
+                "retryDelay": f"{delay:g}s",
+            }
             exc = ApiError(name, "Resource has been exhausted (e.g. check quota).", [detail])
             return error_response(exc, {"Retry-After": f"{math.ceil(delay)}"})
-        return error_response(ApiError(name, "The service is currently unavailable." if status == 503 else "Injected fault."))
+        return error_response(
+            ApiError(
+                name,
+                "The service is currently unavailable." if status == 503 else "Injected fault.",
+            )
+        )
 
     async def dispatch(request: Request) -> Response:
         method, path = request.method, request.url.path
@@ -334,7 +355,9 @@ def build_app(store: Store, faults: Faults, api_keys: frozenset[str] | None) -> 
                     payload = await handler(request, owner, *match.groups())
                     break
             else:
-                raise ApiError("NOT_FOUND", f"The requested URL {path} was not found on this server.")
+                raise ApiError(
+                    "NOT_FOUND", f"The requested URL {path} was not found on this server."
+                )
         except ApiError as exc:
             return error_response(exc)
         except ClientDisconnect:

@@ -7,8 +7,13 @@ completes at ``start + k × step_time``; its mean loss decreases smoothly; epoch
 so omitted from the JSON for the first epoch).
 
 Outcomes: success → model ``ACTIVE``, operation ``response`` = the model; a failure at step ``k``
-→ model ``FAILED``, operation ``error`` ``{code: 13}``; a cancel → model ``FAILED``, operation
-``error`` ``{code: 1, "Operation was cancelled."}``.
+→ model ``FAILED``, operation ``error`` ``{code: 13}``; a cancel → model ``FAILED`` (the proto
+has no CANCELLED state, and a cancelled model cannot be used), operation ``error``
+``{code: 1, "Operation was cancelled."}``. A cancel after the job ended changes nothing.
+
+Big jobs (hundreds of thousands of examples → hundreds of thousands of snapshots) stay cheap to
+poll: snapshots are rendered to wire dicts once, cached on the job and spliced into the JSON by
+:meth:`Job.operation_wire` / :meth:`Job.model_wire`, instead of going through pydantic per read.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..types import (
+    METADATA_TYPE_URL,
+    TUNED_MODEL_TYPE_URL,
     CreateTunedModelMetadata,
     Hyperparameters,
     Operation,
@@ -29,6 +36,7 @@ from ..types import (
     TunedModelState,
     TuningSnapshot,
     TuningTask,
+    format_timestamp,
 )
 
 __all__ = ["Clock", "Job", "SystemClock", "VirtualClock"]
@@ -76,7 +84,7 @@ class Job:
     id: str
     op_id: str
     owner: str
-    fields: dict[str, Any]  # displayName, description, temperature, topP, topK, readerProjectNumbers
+    fields: dict[str, Any]  # display_name, description, temperature, top_p, top_k, ...
     base_model: str | None
     source: TunedModelSource | None
     hyperparameters: Hyperparameters
@@ -87,6 +95,7 @@ class Job:
     cancelled_at: float | None = None
     updated: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    _snaps: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
     def name(self) -> str:
@@ -124,19 +133,37 @@ class Job:
             return total, None, self.created + total * self.step_time
         return steps, None, None
 
-    def snapshots(self, steps: int) -> list[TuningSnapshot]:
-        n, batch, total = len(self.examples), self.hyperparameters.batch_size or 1, self.total_steps
-        return [
-            TuningSnapshot(
-                step=k,
-                epoch=((k - 1) * batch) // max(n, 1),
-                mean_loss=_loss(k, total),
-                compute_time=_ts(self.created + k * self.step_time),
+    def snapshot_dicts(self, steps: int) -> list[dict[str, Any]]:
+        """The proto3-JSON form of the first ``steps`` snapshots (rendered once, then cached)."""
+        cache = self._snaps
+        if len(cache) < steps:
+            n, batch, total = (
+                len(self.examples),
+                self.hyperparameters.batch_size or 1,
+                self.total_steps,
             )
-            for k in range(1, steps + 1)
-        ]
+            for k in range(len(cache) + 1, steps + 1):
+                snap: dict[str, Any] = {"step": k}
+                epoch = ((k - 1) * batch) // max(n, 1)
+                if epoch:
+                    snap["epoch"] = epoch
+                snap["meanLoss"] = _loss(k, total)
+                snap["computeTime"] = format_timestamp(_ts(self.created + k * self.step_time))
+                cache.append(snap)
+        return cache[:steps]
+
+    def snapshots(self, steps: int) -> list[TuningSnapshot]:
+        return [TuningSnapshot.from_wire(s) for s in self.snapshot_dicts(steps)]
 
     def model(self, now: float) -> TunedModel:
+        """The tuned model at ``now`` (with every snapshot; see :meth:`model_wire` for JSON)."""
+        model = self._bare_model(now)
+        steps = self.status(now)[0]
+        if model.tuning_task is not None:
+            model.tuning_task.snapshots = self.snapshots(steps)
+        return model
+
+    def _bare_model(self, now: float) -> TunedModel:
         steps, error, end = self.status(now)
         done = end is not None
         state = TunedModelState.CREATING
@@ -153,13 +180,45 @@ class Job:
             tuning_task=TuningTask(
                 start_time=_ts(self.created),
                 complete_time=_ts(end) if done and error is None and end is not None else None,
-                snapshots=self.snapshots(steps),
                 hyperparameters=self.hyperparameters,
             ),
             **self.fields,
         )
 
+    def model_wire(self, now: float, *, enum_int: bool = False) -> dict[str, Any]:
+        """The proto3-JSON ``TunedModel`` at ``now`` (``trainingData`` is never stored in it)."""
+        out = self._bare_model(now).to_wire(enum_int=enum_int)
+        snaps = self.snapshot_dicts(self.status(now)[0])
+        if snaps:
+            out["tuningTask"] = _insert_before(
+                out["tuningTask"], "snapshots", snaps, "hyperparameters"
+            )
+        return out
+
+    def operation_wire(self, now: float, *, enum_int: bool = False) -> dict[str, Any]:
+        """The proto3-JSON ``Operation`` at ``now``, exactly the proto schema (strict parsers)."""
+        steps, error, end = self.status(now)
+        total = self.total_steps
+        meta: dict[str, Any] = {"@type": METADATA_TYPE_URL, "totalSteps": total}
+        if steps:
+            meta["completedSteps"] = steps
+            meta["completedPercent"] = round(100.0 * steps / total, 4)
+            meta["snapshots"] = self.snapshot_dicts(steps)
+        meta["tunedModel"] = self.name
+        out: dict[str, Any] = {"name": self.op_name, "metadata": meta}
+        if end is not None:
+            out["done"] = True
+            if error is not None:
+                out["error"] = error.to_wire()
+            else:
+                out["response"] = {
+                    "@type": TUNED_MODEL_TYPE_URL,
+                    **self.model_wire(now, enum_int=enum_int),
+                }
+        return out
+
     def operation(self, now: float) -> Operation:
+        """The operation at ``now`` as a typed object (see :meth:`operation_wire` for JSON)."""
         steps, error, end = self.status(now)
         total = self.total_steps
         meta = CreateTunedModelMetadata(
@@ -177,3 +236,15 @@ class Job:
             error=error,
             response=self.model(now) if done and error is None else None,
         )
+
+
+def _insert_before(obj: dict[str, Any], key: str, value: Any, before: str) -> dict[str, Any]:
+    """``obj`` with ``key: value`` placed before ``before`` (proto field order), else at the end."""
+    if before not in obj:
+        return {**obj, key: value}
+    out: dict[str, Any] = {}
+    for k, v in obj.items():
+        if k == before:
+            out[key] = value
+        out[k] = v
+    return out

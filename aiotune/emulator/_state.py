@@ -1,27 +1,54 @@
-"""The emulator's store: base models, tuned models per owner, and create/patch validation.
+"""The emulator's store: base models, tuned models per owner, create / patch / cancel.
 
 Every mutation is synchronous (no ``await`` between a check and the write), so concurrent
 requests can never both create one id: exactly one wins, the others get 409 ALREADY_EXISTS.
-Each owner (an API key or a bearer token) sees only its own tuned models; another owner's model
-answers 403 PERMISSION_DENIED, as the real service does.
+Nothing here is bound to an event loop, so one store serves asyncio, trio and worker threads.
+
+Names are global (like the real ``tunedModels/{id}`` namespace); ownership is per credential:
+each owner (an API key or a bearer token) sees only its own tuned models. Another owner's model
+answers 403 PERMISSION_DENIED (the real message), a missing one 404 NOT_FOUND; inference hides
+the difference and answers 403 for both, as the real service does (tuning-api.md §2, §9).
+Validation rules live in :mod:`._validation`.
 """
 
 from __future__ import annotations
 
 import re
-import secrets
-import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..types import Hyperparameters, Model, TunedModelSource, TunedModelState
 from ._simulation import Clock, Job
+from ._validation import (
+    ID_RE,
+    ApiError,
+    bad,
+    check_unknown,
+    id_from_display_name,
+    number_field,
+    parse_examples,
+    positive,
+    project_numbers,
+    random_id,
+    random_model_id,
+    text_field,
+)
 
-__all__ = ["BASE_MODELS", "ApiError", "Store"]
+__all__ = ["BASE_MODELS", "ApiError", "Store", "bad"]
 
-_ID_RE = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
-_ALNUM = string.ascii_lowercase + string.digits
 _FAIL_TAG = re.compile(r"\[fail@(\d+)\]")
+_MODEL_KEYS = frozenset(
+    {"displayName", "description", "baseModel", "tunedModelSource", "temperature", "topP",
+     "topK", "tuningTask", "readerProjectNumbers", "name", "state", "createTime", "updateTime"}
+)  # fmt: skip
+_TASK_KEYS = frozenset(
+    {"trainingData", "hyperparameters", "startTime", "completeTime", "snapshots"}
+)
+_HP_KEYS = frozenset({"learningRate", "learningRateMultiplier", "epochCount", "batchSize"})
+_MUTABLE = {"displayName": "display_name", "description": "description",
+            "temperature": "temperature", "topP": "top_p", "topK": "top_k",
+            "readerProjectNumbers": "reader_project_numbers"}  # fmt: skip
 
 _TUNING = ["generateContent", "countTokens", "createTunedModel"]
 BASE_MODELS: dict[str, Model] = {
@@ -59,7 +86,11 @@ BASE_MODELS: dict[str, Model] = {
             description="A legacy model that understands text and generates text as an output.",
             input_token_limit=8196,
             output_token_limit=1024,
-            supported_generation_methods=["generateText", "countTextTokens", "createTunedTextModel"],
+            supported_generation_methods=[
+                "generateText",
+                "countTextTokens",
+                "createTunedTextModel",
+            ],
             temperature=0.7,
             top_p=0.95,
             top_k=40,
@@ -81,85 +112,26 @@ BASE_MODELS: dict[str, Model] = {
 }
 
 
-class ApiError(Exception):
-    """An error answered with Google's envelope: canonical ``status`` name and message."""
-
-    def __init__(self, status: str, message: str, details: list[dict[str, Any]] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.details = details or []
-
-
-def bad(message: str) -> ApiError:
-    return ApiError("INVALID_ARGUMENT", message)
-
-
-def random_id(n: int = 12) -> str:
-    return "".join(secrets.choice(_ALNUM) for _ in range(n))
-
-
-def id_from_display_name(display_name: str) -> str:
-    """The service's scheme: display-name words hyphen-joined, plus a random suffix."""
-    prefix = re.sub(r"[^a-z0-9]+", "-", display_name.lower()).strip("-")
-    prefix = re.sub(r"^[^a-z]+", "", prefix)[:27].rstrip("-")
-    if not prefix:
-        return secrets.choice(string.ascii_lowercase) + random_id(11)
-    return f"{prefix}-{random_id(12)}"
-
-
-def _positive(hp: dict[str, Any], key: str, kind: type) -> Any:
-    value = hp.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise bad(f"tuning_task.hyperparameters.{key} must be a positive number, got {value!r}.")
-    if kind is int and value != int(value):
-        raise bad(f"tuning_task.hyperparameters.{key} must be an integer, got {value!r}.")
-    return kind(value)
-
-
-def parse_examples(data: Any, limits: tuple[int, int]) -> list[tuple[str, str]]:
-    """``trainingData`` → pairs, with the service's checks (a plain loop: fast on big bodies)."""
-    if not isinstance(data, dict) or not isinstance(data.get("examples"), dict):
-        raise bad("tuned_model.tuning_task.training_data.examples is required.")
-    examples = data["examples"].get("examples")
-    if not isinstance(examples, list) or not examples:
-        raise bad("Training data must contain at least one example.")
-    max_in, max_out = limits
-    out: list[tuple[str, str]] = []
-    append = out.append
-    for i, ex in enumerate(examples):
-        if not isinstance(ex, dict):
-            raise bad(f"training_data.examples.examples[{i}] must be an object.")
-        text = ex.get("textInput", ex.get("text_input", ""))
-        output = ex.get("output", "")
-        if not isinstance(text, str) or not isinstance(output, str):
-            raise bad(f"training_data.examples.examples[{i}]: textInput and output must be strings.")
-        if not output:
-            raise bad(f"training_data.examples.examples[{i}].output is required.")
-        if len(text) > max_in:
-            raise bad(f"training_data.examples.examples[{i}].text_input exceeds {max_in} characters.")
-        if len(output) > max_out:
-            raise bad(f"training_data.examples.examples[{i}].output exceeds {max_out} characters.")
-        append((text, output))
-    return out
-
-
 @dataclass
 class Store:
+    """All tuned models of one emulator, keyed by id."""
+
     clock: Clock
     step_time: float
     fail_at_step: int | None = None
     max_input_chars: int = 40_000
     max_output_chars: int = 5_000
+    training_failure: Callable[[], int | None] | None = None
 
     def __post_init__(self) -> None:
         self.jobs: dict[str, Job] = {}
 
     # -- lookups -------------------------------------------------------------------------------
-    def job(self, owner: str, model_id: str) -> Job:
+    def job(self, owner: str, model_id: str, *, hide_missing: bool = False) -> Job:
+        """``owner``'s job: 404 if there is none (403 if ``hide_missing``), 403 if not theirs."""
         job = self.jobs.get(model_id)
+        if job is None and not hide_missing:
+            raise ApiError("NOT_FOUND", f"Tuned model tunedModels/{model_id} not found.")
         if job is None or job.owner != owner:
             raise ApiError(
                 "PERMISSION_DENIED",
@@ -173,122 +145,134 @@ class Store:
     def base_model(self, name: str) -> Model:
         model = BASE_MODELS.get(name)
         if model is None:
-            raise ApiError("NOT_FOUND", f"models/{name.partition('/')[2]} is not found for API version v1beta.")
+            raise ApiError(
+                "NOT_FOUND", f"models/{name.partition('/')[2]} is not found for API version v1beta."
+            )
         return model
 
     # -- create --------------------------------------------------------------------------------
-    def create(self, owner: str, body: dict[str, Any], model_id: str | None) -> Job:
-        known = {"displayName", "description", "baseModel", "tunedModelSource", "temperature",
-                 "topP", "topK", "tuningTask", "readerProjectNumbers", "name", "state",
-                 "createTime", "updateTime"}  # fmt: skip
-        for key in body:
-            if key not in known:
-                raise bad(f'Invalid JSON payload received. Unknown name "{key}" at \'tuned_model\': Cannot find field.')
-        display = body.get("displayName") or ""
-        if not isinstance(display, str) or len(display) > 40:
-            raise bad("The display_name must be at most 40 characters.")
-        if model_id is not None and not _ID_RE.match(model_id):
-            raise bad(
-                f"Invalid tuned_model_id {model_id!r}: it must be up to 40 characters of lowercase "
-                "letters, digits and hyphens, start with a letter and not end with a hyphen."
-            )
+    def _source(self, owner: str, body: dict[str, Any]) -> tuple[Model, TunedModelSource | None]:
         base_name, source = body.get("baseModel"), body.get("tunedModelSource")
         if base_name and source:
             raise bad("Only one of base_model and tuned_model_source may be set.")
         if not base_name and not source:
             raise bad("One of base_model or tuned_model_source is required.")
         if source:
-            parsed = TunedModelSource.from_wire(source)
-            parent = self.job(owner, parsed.tuned_model.partition("/")[2])
+            if not isinstance(source, dict) or not isinstance(source.get("tunedModel"), str):
+                raise bad("tuned_model_source.tuned_model is required.")
+            check_unknown(source, frozenset({"tunedModel", "baseModel"}), "tuned_model_source")
+            parent = self.job(owner, source["tunedModel"].partition("/")[2])
             root = parent.base_model or (parent.source.base_model if parent.source else "")
-            src: TunedModelSource | None = TunedModelSource(tuned_model=parent.name, base_model=root)
-            base = BASE_MODELS[root]
-        else:
-            src = None
-            base = BASE_MODELS.get(base_name) if isinstance(base_name, str) else None
-            if base is None:
-                raise bad(f"Base model {base_name} is not found or does not support tuning.")
+            return BASE_MODELS[root], TunedModelSource(tuned_model=parent.name, base_model=root)
+        base = BASE_MODELS.get(base_name) if isinstance(base_name, str) else None
+        if base is None:
+            raise bad(f"Base model {base_name} is not found or does not support tuning.")
         methods = base.supported_generation_methods
         if "createTunedModel" not in methods and "createTunedTextModel" not in methods:
             raise bad(f"Base model {base.name} does not support tuning (createTunedModel).")
+        return base, None
+
+    def create(self, owner: str, body: dict[str, Any], model_id: str | None) -> Job:
+        """Validate and commit a create (400 / 403 / 404 / 409 as the service answers)."""
+        check_unknown(body, _MODEL_KEYS, "tuned_model")
+        display, description = text_field(body, "displayName"), text_field(body, "description")
+        if len(display) > 40:
+            raise bad("The display_name must be at most 40 characters.")
+        if model_id is not None and not ID_RE.match(model_id):
+            raise bad(
+                f"Invalid tuned_model_id {model_id!r}: it must be up to 40 characters of lowercase "
+                "letters, digits and hyphens, start with a letter and not end with a hyphen."
+            )
+        base, source = self._source(owner, body)
         task = body.get("tuningTask")
         if not isinstance(task, dict):
             raise bad("tuned_model.tuning_task is required.")
+        check_unknown(task, _TASK_KEYS, "tuned_model.tuning_task")
         hp = task.get("hyperparameters") or {}
         if not isinstance(hp, dict):
             raise bad("tuning_task.hyperparameters must be an object.")
+        check_unknown(hp, _HP_KEYS, "tuned_model.tuning_task.hyperparameters")
         if hp.get("learningRate") is not None and hp.get("learningRateMultiplier") is not None:
             raise bad(
                 'Invalid JSON payload received. Multiple values for oneof "learning_rate_option": '
                 "learning_rate and learning_rate_multiplier."
             )
-        temperature = body.get("temperature")
-        if temperature is not None and not (0 <= temperature <= (base.max_temperature or 1.0)):
-            raise bad(f"temperature must be in [0, {base.max_temperature or 1.0}], got {temperature}.")
-        top_p = body.get("topP")
-        if top_p is not None and not (0 <= top_p <= 1):
-            raise bad(f"top_p must be in [0, 1], got {top_p}.")
-        examples = parse_examples(task.get("trainingData"), (self.max_input_chars, self.max_output_chars))
-        multiplier = _positive(hp, "learningRateMultiplier", float)
-        rate = _positive(hp, "learningRate", float)
+        temperature = number_field(body, "temperature", 0.0, base.max_temperature or 1.0)
+        top_p = number_field(body, "topP", 0.0, 1.0)
+        top_k = number_field(body, "topK", 0, 2**31 - 1, integer=True)
+        readers = project_numbers(body)
+        multiplier = positive(hp, "learningRateMultiplier", float)
+        rate = positive(hp, "learningRate", float)
         hyper = Hyperparameters(
-            epoch_count=_positive(hp, "epochCount", int) or 5,
-            batch_size=_positive(hp, "batchSize", int) or 4,
+            epoch_count=positive(hp, "epochCount", int) or 5,
+            batch_size=positive(hp, "batchSize", int) or 4,
             learning_rate=rate if rate is not None or multiplier is not None else 0.001,
             learning_rate_multiplier=multiplier,
         )
+        limits = (self.max_input_chars, self.max_output_chars)
+        examples = parse_examples(task.get("trainingData"), limits)
         if model_id is None:
-            model_id = id_from_display_name(display) if display else random_id(12)
+            model_id = id_from_display_name(display) if display else random_model_id()
         if model_id in self.jobs:
             raise ApiError("ALREADY_EXISTS", f"Tuned model tunedModels/{model_id} already exists.")
-        tag = _FAIL_TAG.search(display) or _FAIL_TAG.search(body.get("description") or "")
+        tag = _FAIL_TAG.search(display) or _FAIL_TAG.search(description)
+        scheduled = self.training_failure() if self.training_failure else None
         job = Job(
             id=model_id,
             op_id=random_id(12),
             owner=owner,
             fields={
                 "display_name": display,
-                "description": body.get("description") or "",
+                "description": description,
                 "temperature": base.temperature if temperature is None else temperature,
                 "top_p": base.top_p if top_p is None else top_p,
-                "top_k": base.top_k if body.get("topK") is None else body["topK"],
-                "reader_project_numbers": body.get("readerProjectNumbers") or [],
+                "top_k": base.top_k if top_k is None else top_k,
+                "reader_project_numbers": readers,
             },
-            base_model=None if src else base.name,
-            source=src,
+            base_model=None if source else base.name,
+            source=source,
             hyperparameters=hyper,
             examples=examples,
             created=self.clock.time(),
             step_time=self.step_time,
-            fail_at=int(tag.group(1)) if tag else self.fail_at_step,
+            fail_at=int(tag.group(1)) if tag else scheduled or self.fail_at_step,
         )
         self.jobs[model_id] = job
         return job
 
     # -- patch / cancel ---------------------------------------------------------------------------
-    _MUTABLE = {"displayName": "display_name", "description": "description",
-                "temperature": "temperature", "topP": "top_p", "topK": "top_k",
-                "readerProjectNumbers": "reader_project_numbers"}  # fmt: skip
-
     def patch(self, job: Job, body: dict[str, Any], mask: list[str]) -> None:
+        """Apply ``body`` under ``mask`` (all body fields if empty); only mutable fields."""
         paths = mask or [k for k in body if k != "name"]
         updates: dict[str, Any] = {}
+        base = BASE_MODELS.get(job.base_model or (job.source.base_model if job.source else ""))
+        max_temperature = (base.max_temperature if base else None) or 1.0
         for path in paths:
-            if path not in self._MUTABLE:
+            if path not in _MUTABLE:
                 raise bad(f"Field {path!r} cannot be updated (update_mask).")
-            value = body.get(path)
-            if path == "displayName" and isinstance(value, str) and len(value) > 40:
-                raise bad("The display_name must be at most 40 characters.")
-            updates[self._MUTABLE[path]] = value if value is not None else (
-                [] if path == "readerProjectNumbers" else "" if path in ("displayName", "description") else None
-            )
+            if path in ("displayName", "description"):
+                value: Any = text_field(body, path)
+                if path == "displayName" and len(value) > 40:
+                    raise bad("The display_name must be at most 40 characters.")
+            elif path == "readerProjectNumbers":
+                value = project_numbers(body)
+            elif path == "topK":
+                value = number_field(body, path, 0, 2**31 - 1, integer=True)
+            else:
+                high = max_temperature if path == "temperature" else 1.0
+                value = number_field(body, path, 0.0, high)
+            updates[_MUTABLE[path]] = value
         job.fields.update(updates)
         job.updated = self.clock.time()
 
     def cancel(self, job: Job) -> None:
+        """Cancel a running job (no effect once it ended)."""
         now = self.clock.time()
         if job.status(now)[2] is None and job.cancelled_at is None:
             job.cancelled_at = now
 
     def state(self, job: Job) -> TunedModelState:
-        return job.model(self.clock.time()).state
+        steps, error, end = job.status(self.clock.time())
+        if end is None:
+            return TunedModelState.CREATING
+        return TunedModelState.FAILED if error is not None else TunedModelState.ACTIVE

@@ -69,7 +69,9 @@ def format_timestamp(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-Timestamp = Annotated[datetime, PlainSerializer(format_timestamp, return_type=str, when_used="json")]
+Timestamp = Annotated[
+    datetime, PlainSerializer(format_timestamp, return_type=str, when_used="json")
+]
 Int64 = Annotated[int, PlainSerializer(str, return_type=str, when_used="json")]
 
 _M = TypeVar("_M", bound="WireModel")

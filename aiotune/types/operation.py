@@ -18,7 +18,9 @@ __all__ = [
     "Status",
 ]
 
-METADATA_TYPE_URL = "type.googleapis.com/google.ai.generativelanguage.v1beta.CreateTunedModelMetadata"
+METADATA_TYPE_URL = (
+    "type.googleapis.com/google.ai.generativelanguage.v1beta.CreateTunedModelMetadata"
+)
 TUNED_MODEL_TYPE_URL = "type.googleapis.com/google.ai.generativelanguage.v1beta.TunedModel"
 
 

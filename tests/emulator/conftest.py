@@ -18,7 +18,9 @@ def create_body(n: int = 4, **overrides: Any) -> dict[str, Any]:
         "tuningTask": {
             "hyperparameters": {"epochCount": 2, "batchSize": 2},
             "trainingData": {
-                "examples": {"examples": [{"textInput": str(i), "output": str(i + 1)} for i in range(n)]}
+                "examples": {
+                    "examples": [{"textInput": str(i), "output": str(i + 1)} for i in range(n)]
+                }
             },
         },
     }

@@ -28,7 +28,11 @@ async def test_create_returns_operation_exactly_like_the_service(http: httpx.Asy
     op = await create(http, tunedModelId="num-gen")
     assert op == {
         "name": op["name"],
-        "metadata": {"@type": TYPE + "CreateTunedModelMetadata", "totalSteps": 4, "tunedModel": "tunedModels/num-gen"},
+        "metadata": {
+            "@type": TYPE + "CreateTunedModelMetadata",
+            "totalSteps": 4,
+            "tunedModel": "tunedModels/num-gen",
+        },
     }
     assert op["name"].startswith("tunedModels/num-gen/operations/")
     assert len(op["name"].rsplit("/", 1)[1]) == 12
@@ -71,8 +75,12 @@ async def test_training_runs_on_the_clock(http: httpx.AsyncClient, clock: Virtua
     assert "trainingData" not in raw["response"]["tuningTask"]
 
 
-@pytest.mark.parametrize(("n", "epochs", "batch", "steps"), [(15, 5, 2, 38), (4, None, None, 5), (10, 1, 3, 4)])
-async def test_total_steps(http: httpx.AsyncClient, n: int, epochs: int | None, batch: int | None, steps: int) -> None:
+@pytest.mark.parametrize(
+    ("n", "epochs", "batch", "steps"), [(15, 5, 2, 38), (4, None, None, 5), (10, 1, 3, 4)]
+)
+async def test_total_steps(
+    http: httpx.AsyncClient, n: int, epochs: int | None, batch: int | None, steps: int
+) -> None:
     body = create_body(n)
     body["tuningTask"]["hyperparameters"] = {
         k: v for k, v in {"epochCount": epochs, "batchSize": batch}.items() if v is not None
@@ -113,7 +121,9 @@ async def test_snake_case_and_enum_ints(http: httpx.AsyncClient, clock: VirtualC
         ({"tuningTask": {"hyperparameters": {"epochCount": 0}, "trainingData": {"examples": {"examples": [{"output": "b"}]}}}}, 400, "positive"),
     ],
 )  # fmt: skip
-async def test_validation(http: httpx.AsyncClient, emu: Emulator, change: dict, status: int, needle: str) -> None:
+async def test_validation(
+    http: httpx.AsyncClient, emu: Emulator, change: dict, status: int, needle: str
+) -> None:
     r = await http.post("/v1beta/tunedModels", json=create_body(**change))
     assert r.status_code == status
     error = r.json()["error"]
@@ -132,7 +142,9 @@ async def test_duplicate_ids_race_exactly_one_wins(http: httpx.AsyncClient, emu:
     codes: list[int] = []
 
     async def one() -> None:
-        r = await http.post("/v1beta/tunedModels", json=create_body(), params={"tunedModelId": "dup"})
+        r = await http.post(
+            "/v1beta/tunedModels", json=create_body(), params={"tunedModelId": "dup"}
+        )
         codes.append(r.status_code)
 
     async with anyio.create_task_group() as tg:
@@ -142,7 +154,9 @@ async def test_duplicate_ids_race_exactly_one_wins(http: httpx.AsyncClient, emu:
     assert list(emu.store.jobs) == ["dup"]
 
 
-async def test_truncated_or_malformed_body_creates_nothing(http: httpx.AsyncClient, emu: Emulator) -> None:
+async def test_truncated_or_malformed_body_creates_nothing(
+    http: httpx.AsyncClient, emu: Emulator
+) -> None:
     import orjson
 
     raw = orjson.dumps(create_body())
@@ -154,35 +168,52 @@ async def test_truncated_or_malformed_body_creates_nothing(http: httpx.AsyncClie
 
 async def test_list_pages_filter_patch_delete(http: httpx.AsyncClient) -> None:
     for i in range(5):
-        await create(http, create_body(displayName=f"model {i}", description="apples" if i % 2 else ""), tunedModelId=f"m{i}")
+        await create(
+            http,
+            create_body(displayName=f"model {i}", description="apples" if i % 2 else ""),
+            tunedModelId=f"m{i}",
+        )
     first = (await http.get("/v1beta/tunedModels", params={"pageSize": 2})).json()
     assert [m["name"] for m in first["tunedModels"]] == ["tunedModels/m0", "tunedModels/m1"]
     names = [m["name"] for m in first["tunedModels"]]
     token = first["nextPageToken"]
     while token:
-        page = (await http.get("/v1beta/tunedModels", params={"pageSize": 2, "pageToken": token})).json()
+        page = (
+            await http.get("/v1beta/tunedModels", params={"pageSize": 2, "pageToken": token})
+        ).json()
         names += [m["name"] for m in page["tunedModels"]]
         token = page.get("nextPageToken")
     assert names == [f"tunedModels/m{i}" for i in range(5)]
     found = (await http.get("/v1beta/tunedModels", params={"filter": "APPLES"})).json()
     assert [m["name"] for m in found["tunedModels"]] == ["tunedModels/m1", "tunedModels/m3"]
 
-    r = await http.patch("/v1beta/tunedModels/m0", params={"updateMask": "description,display_name"}, json={"description": "new", "displayName": "renamed"})
+    r = await http.patch(
+        "/v1beta/tunedModels/m0",
+        params={"updateMask": "description,display_name"},
+        json={"description": "new", "displayName": "renamed"},
+    )
     assert r.status_code == 200
     assert (r.json()["description"], r.json()["displayName"]) == ("new", "renamed")
-    r = await http.patch("/v1beta/tunedModels/m0", params={"updateMask": "baseModel"}, json={"baseModel": BASE})
+    r = await http.patch(
+        "/v1beta/tunedModels/m0", params={"updateMask": "baseModel"}, json={"baseModel": BASE}
+    )
     assert r.status_code == 400
     assert (await http.delete("/v1beta/tunedModels/m0")).json() == {}
     assert (await http.get("/v1beta/tunedModels/m0")).status_code == 403
 
 
-async def test_owners_are_isolated_and_auth_is_required(emu: Emulator, http: httpx.AsyncClient) -> None:
+async def test_owners_are_isolated_and_auth_is_required(
+    emu: Emulator, http: httpx.AsyncClient
+) -> None:
     await create(http, tunedModelId="mine")
     transport = emu.transport()
     async with httpx.AsyncClient(transport=transport, base_url="http://emu") as other:
         r = await other.get("/v1beta/tunedModels/mine", params={"key": "key-b"})
         assert r.status_code == 403
-        assert r.json()["error"]["message"] == "You do not have permission to access tuned model tunedModels/mine."
+        assert (
+            r.json()["error"]["message"]
+            == "You do not have permission to access tuned model tunedModels/mine."
+        )
         assert (await other.get("/v1beta/tunedModels", params={"key": "key-b"})).json() == {}
         r = await other.get("/v1beta/tunedModels/mine", headers={"authorization": "Bearer tok"})
         assert r.status_code == 403
@@ -196,7 +227,9 @@ async def test_configured_keys_reject_others() -> None:
         r = await c.get("/v1beta/models", headers={"x-goog-api-key": "bad"})
         assert r.status_code == 400
         assert r.json()["error"]["details"][0]["reason"] == "API_KEY_INVALID"
-        assert (await c.get("/v1beta/models", headers={"x-goog-api-key": "good"})).status_code == 200
+        assert (
+            await c.get("/v1beta/models", headers={"x-goog-api-key": "good"})
+        ).status_code == 200
 
 
 async def test_cancel_only_under_v1(http: httpx.AsyncClient, clock: VirtualClock) -> None:
@@ -215,38 +248,73 @@ async def test_cancel_only_under_v1(http: httpx.AsyncClient, clock: VirtualClock
 
 
 async def test_scripted_failure(http: httpx.AsyncClient, clock: VirtualClock) -> None:
-    op = await create(http, create_body(displayName="flaky [fail@3]", tuningTask={"hyperparameters": {"epochCount": 5, "batchSize": 1}, "trainingData": {"examples": {"examples": [{"textInput": "a", "output": "b"}]}}}))
+    op = await create(
+        http,
+        create_body(
+            displayName="flaky [fail@3]",
+            tuningTask={
+                "hyperparameters": {"epochCount": 5, "batchSize": 1},
+                "trainingData": {"examples": {"examples": [{"textInput": "a", "output": "b"}]}},
+            },
+        ),
+    )
     clock.advance(100)
     done = (await http.get(f"/v1beta/{op['name']}")).json()
     assert done["error"]["code"] == 13
     assert done["metadata"]["completedSteps"] == 3
-    model = TunedModel.from_wire((await http.get(f"/v1beta/{done['metadata']['tunedModel']}")).json())
+    model = TunedModel.from_wire(
+        (await http.get(f"/v1beta/{done['metadata']['tunedModel']}")).json()
+    )
     assert model.state.name == "FAILED"
 
 
 async def test_models(http: httpx.AsyncClient) -> None:
     models = (await http.get("/v1beta/models")).json()["models"]
-    tunable = {m["name"] for m in models if {"createTunedModel", "createTunedTextModel"} & set(m["supportedGenerationMethods"])}
-    assert tunable == {"models/gemini-1.5-flash-001-tuning", "models/gemini-1.0-pro-001", "models/text-bison-001"}
-    assert (await http.get("/v1beta/models/text-bison-001")).json()["supportedGenerationMethods"][-1] == "createTunedTextModel"
+    tunable = {
+        m["name"]
+        for m in models
+        if {"createTunedModel", "createTunedTextModel"} & set(m["supportedGenerationMethods"])
+    }
+    assert tunable == {
+        "models/gemini-1.5-flash-001-tuning",
+        "models/gemini-1.0-pro-001",
+        "models/text-bison-001",
+    }
+    assert (await http.get("/v1beta/models/text-bison-001")).json()["supportedGenerationMethods"][
+        -1
+    ] == "createTunedTextModel"
     assert (await http.get("/v1beta/models/nope")).status_code == 404
 
 
-async def test_generate_answers_from_the_training_examples(http: httpx.AsyncClient, clock: VirtualClock) -> None:
+async def test_generate_answers_from_the_training_examples(
+    http: httpx.AsyncClient, clock: VirtualClock
+) -> None:
     body = create_body()
     body["tuningTask"]["trainingData"]["examples"]["examples"] = [
         {"textInput": "I was charged twice", "output": "billing"},
         {"textInput": "The app crashes on start", "output": "bug"},
     ]
     await create(http, body, tunedModelId="triage")
-    r = await http.post("/v1beta/tunedModels/triage:generateContent", json={"contents": [{"parts": [{"text": "crashes"}]}]})
+    r = await http.post(
+        "/v1beta/tunedModels/triage:generateContent",
+        json={"contents": [{"parts": [{"text": "crashes"}]}]},
+    )
     assert r.status_code == 400 and r.json()["error"]["status"] == "FAILED_PRECONDITION"
     clock.advance(100)
-    r = await http.post("/v1beta/tunedModels/triage:generateContent", json={"contents": [{"parts": [{"text": "it crashes on start"}]}]})
+    r = await http.post(
+        "/v1beta/tunedModels/triage:generateContent",
+        json={"contents": [{"parts": [{"text": "it crashes on start"}]}]},
+    )
     assert r.json()["candidates"][0]["content"]["parts"][0]["text"] == "bug"
-    r = await http.post("/v1beta/tunedModels/triage:generateText", json={"prompt": {"text": "charged twice?"}})
+    r = await http.post(
+        "/v1beta/tunedModels/triage:generateText", json={"prompt": {"text": "charged twice?"}}
+    )
     assert r.json() == {"candidates": [{"output": "billing"}]}
-    r = await http.post("/v1beta/tunedModels/triage:streamGenerateContent", params={"alt": "sse"}, json={"contents": [{"parts": [{"text": "charged"}]}]})
+    r = await http.post(
+        "/v1beta/tunedModels/triage:streamGenerateContent",
+        params={"alt": "sse"},
+        json={"contents": [{"parts": [{"text": "charged"}]}]},
+    )
     assert r.headers["content-type"].startswith("text/event-stream")
     assert "billing" in r.text
 
@@ -256,10 +324,14 @@ async def test_faults(http: httpx.AsyncClient, emu: Emulator) -> None:
     emu.faults.script("POST", "/v1beta/tunedModels", [429, 503, "drop"])
     r = await http.post("/v1beta/tunedModels", json=create_body())
     assert r.status_code == 429 and r.headers["retry-after"] == "3"
-    assert r.json()["error"]["details"] == [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "3s"}]
+    assert r.json()["error"]["details"] == [
+        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "3s"}
+    ]
     assert (await http.post("/v1beta/tunedModels", json=create_body())).status_code == 503
     assert emu.store.jobs == {}
     with pytest.raises(httpx.RemoteProtocolError):
-        await http.post("/v1beta/tunedModels", json=create_body(), params={"tunedModelId": "dropped"})
+        await http.post(
+            "/v1beta/tunedModels", json=create_body(), params={"tunedModelId": "dropped"}
+        )
     assert list(emu.store.jobs) == ["dropped"]  # committed before the drop
     assert (await http.post("/v1beta/tunedModels", json=create_body())).status_code == 200

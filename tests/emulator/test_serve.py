@@ -45,10 +45,16 @@ def _official_life_cycle(url: str) -> dict[str, object]:
         warnings.simplefilter("ignore")
         import google.generativeai as genai
 
-        genai.configure(api_key="contract-key", transport="rest", client_options={"api_endpoint": url})
+        genai.configure(
+            api_key="contract-key", transport="rest", client_options={"api_endpoint": url}
+        )
         op = genai.create_tuned_model(
             "models/gemini-1.5-flash-001-tuning",
-            [("I was charged twice", "billing"), ("the app crashes", "bug"), ("reset my password", "account")],
+            [
+                ("I was charged twice", "billing"),
+                ("the app crashes", "bug"),
+                ("reset my password", "account"),
+            ],
             id="contract-model",
             display_name="contract",
             epoch_count=2,
@@ -59,8 +65,12 @@ def _official_life_cycle(url: str) -> dict[str, object]:
         seen["result"] = (model.name, model.state.name)
         seen["get"] = genai.get_tuned_model("tunedModels/contract-model").state.name
         seen["list"] = [m.name for m in genai.list_tuned_models()]
-        seen["update"] = genai.update_tuned_model("tunedModels/contract-model", {"description": "updated"}).description
-        seen["generate"] = genai.GenerativeModel("tunedModels/contract-model").generate_content("it crashes").text
+        seen["update"] = genai.update_tuned_model(
+            "tunedModels/contract-model", {"description": "updated"}
+        ).description
+        seen["generate"] = (
+            genai.GenerativeModel("tunedModels/contract-model").generate_content("it crashes").text
+        )
         genai.delete_tuned_model("tunedModels/contract-model")
         seen["after_delete"] = [m.name for m in genai.list_tuned_models()]
         return seen
