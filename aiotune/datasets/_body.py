@@ -8,22 +8,19 @@ upload stops, the server receives an incomplete JSON document, and nothing is cr
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 import orjson
 
 from .._exceptions import DatasetError
-from ._common import DatasetSummary, Pair, TrainingData
+from ._common import DatasetSummary, TrainingData
 
 __all__ = ["CreateBody", "stream_create_body", "summarize"]
 
 _MARK = "__aiotune_training_examples__"
 _BATCH = 5000
-
-
-def _encode(batch: list[Pair]) -> bytes:
-    return orjson.dumps([{"textInput": a, "output": b} for a, b in batch])[1:-1]
 
 
 class CreateBody:
@@ -33,8 +30,8 @@ class CreateBody:
         self,
         head: bytes,
         tail: bytes,
-        first: list[Pair],
-        rest: AsyncIterator[list[Pair]],
+        first: tuple[int, bytes],
+        rest: AsyncGenerator[tuple[int, bytes], None],
         src: TrainingData,
     ) -> None:
         self._head, self._tail, self._first, self._rest, self._src = head, tail, first, rest, src
@@ -42,9 +39,9 @@ class CreateBody:
         self.examples_sent = 0
         self.bytes_sent = 0
 
-    def _count(self, batch: list[Pair], chunk: bytes) -> bytes:
+    def _count(self, count: int, chunk: bytes) -> bytes:
         limits = self._src.limits
-        self.examples_sent += len(batch)
+        self.examples_sent += count
         self.bytes_sent += len(chunk)
         if limits.max_examples is not None and self.examples_sent > limits.max_examples:
             raise DatasetError(
@@ -60,17 +57,18 @@ class CreateBody:
 
     async def aclose(self) -> None:
         """Release the reader (a file, a download) if the body will not be sent."""
-        await self._rest.aclose()  # type: ignore[attr-defined]
+        await self._rest.aclose()
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         if self._started:
             raise RuntimeError("a create body can be sent once; build a new one to retry")
         self._started = True
         try:
-            yield self._count(self._first, self._head + _encode(self._first))
-            async for batch in self._rest:
-                if batch:
-                    yield self._count(batch, b"," + _encode(batch))
+            count, chunk = self._first
+            yield self._count(count, self._head + chunk)
+            async for count, chunk in self._rest:
+                if count:
+                    yield self._count(count, b"," + chunk)
             yield self._tail
         finally:
             await self.aclose()
@@ -86,28 +84,27 @@ async def stream_create_body(
     encoded = orjson.dumps({**tuned_model, "tuningTask": task})
     head, sep, tail = encoded.partition(b'"' + _MARK.encode() + b'"')
     assert sep, "marker not found"
-    rest = src.batches(batch_size)
+    rest = src.encoded_batches(batch_size)
     try:
         first = await anext(rest, None)
     except BaseException:
-        await rest.aclose()  # type: ignore[attr-defined]
+        await rest.aclose()
         raise
-    if not first:
-        await rest.aclose()  # type: ignore[attr-defined]
+    if first is None:
+        await rest.aclose()
         raise DatasetError("the dataset has no examples", source=src.description)
     return CreateBody(head + b'{"examples":{"examples":[', b"]}}" + tail, first, rest, src)
 
 
 async def summarize(src: TrainingData) -> DatasetSummary:
-    n = tin = tout = min_ = mout = 0
-    async for batch in src.batches(_BATCH):
-        n += len(batch)
-        for a, b in batch:
-            la, lb = len(a), len(b)
-            tin += la
-            tout += lb
-            min_ = max(min_, la)
-            mout = max(mout, lb)
+    n = tin = tout = max_in = max_out = 0
+    async with aclosing(src.batches(_BATCH)) as batches:
+        async for batch in batches:
+            n += len(batch)
+            for a, b in batch:
+                la, lb = len(a), len(b)
+                tin, tout = tin + la, tout + lb
+                max_in, max_out = max(max_in, la), max(max_out, lb)
     if not n:
         raise DatasetError("the dataset has no examples", source=src.description)
     if src.limits.max_examples is not None and n > src.limits.max_examples:
@@ -116,4 +113,4 @@ async def summarize(src: TrainingData) -> DatasetSummary:
             "(DatasetLimits.max_examples)",
             source=src.description,
         )
-    return DatasetSummary(src.description, n, tin, tout, min_, mout)
+    return DatasetSummary(src.description, n, tin, tout, max_in, max_out)

@@ -14,13 +14,25 @@ Value rules (the same for every shape, so a dataset means the same thing whateve
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import orjson
+
 from .._exceptions import DatasetError
 
-__all__ = ["DatasetLimits", "DatasetSummary", "Pair", "TrainingData", "check_pair", "to_text"]
+__all__ = [
+    "DatasetLimits",
+    "DatasetSummary",
+    "Pair",
+    "TrainingData",
+    "check_pair",
+    "check_text_pair",
+    "encode_pairs",
+    "to_text",
+]
 
 Pair = tuple[str, str]
 
@@ -69,12 +81,23 @@ class TrainingData:
         self.output_key = output_key
         self.limits = limits
 
-    def batches(self, size: int = 5000) -> AsyncIterator[list[Pair]]:
+    def batches(self, size: int = 5000) -> AsyncGenerator[list[Pair], None]:
         """Validated batches of at most ``size`` pairs; raises :class:`DatasetError`."""
         raise NotImplementedError
 
+    async def encoded_batches(self, size: int = 5000) -> AsyncGenerator[tuple[int, bytes], None]:
+        """Like :meth:`batches`, each batch as ``(count, JSON of its examples without [])``."""
+        async with aclosing(self.batches(size)) as batches:
+            async for batch in batches:
+                yield len(batch), encode_pairs(batch)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.description!r}>"
+
+
+def encode_pairs(batch: list[Pair]) -> bytes:
+    """Wire JSON of a batch of examples, comma-separated, without the enclosing brackets."""
+    return orjson.dumps([{"textInput": a, "output": b} for a, b in batch])[1:-1]
 
 
 def _is_missing(value: object) -> bool:

@@ -14,7 +14,8 @@ the header.
 from __future__ import annotations
 
 import csv
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
@@ -86,8 +87,13 @@ class _CsvReader:
         self.i = header.index(src.input_key)
         self.o = header.index(src.output_key)
 
-    def pull(self, n: int) -> list[Pair]:
-        out: list[Pair] = []
+    def pull_encoded(self, n: int) -> tuple[int, bytes]:
+        """Up to ``n`` rows as wire JSON, parsed, checked and encoded in this (worker) thread."""
+        rows = self.pull(n, as_wire=True)
+        return len(rows), orjson.dumps(rows)[1:-1] if rows else b""
+
+    def pull(self, n: int, as_wire: bool = False) -> list[Any]:
+        out: list[Any] = []
         append, reader, width, i, o = out.append, self.reader, self.width, self.i, self.o
         limits, source = self.src.limits, self.source
         ik, ok = self.src.input_key, self.src.output_key
@@ -117,7 +123,7 @@ class _CsvReader:
                         input_column=ik,
                         output_column=ok,
                     )
-                append((a, b))
+                append({"textInput": a, "output": b} if as_wire else (a, b))
                 if len(out) >= n:
                     break
         except UnicodeDecodeError as exc:
@@ -209,16 +215,17 @@ class FileSource(TrainingData):
     def _kw(self) -> dict[str, Any]:
         return {"input_key": self.input_key, "output_key": self.output_key, "limits": self.limits}
 
-    async def batches(self, size: int = 5000) -> AsyncIterator[list[Pair]]:
-        fmt = self._fmt
-        if fmt is None:
-            try:
-                head = await anyio.to_thread.run_sync(_read_head, self.path)
-            except FileNotFoundError:
-                raise DatasetError("no such file", source=self.description) from None
-            except IsADirectoryError:
-                raise DatasetError("is a directory, not a file", source=self.description) from None
-            fmt = sniff_format(head, str(self.path))
+    async def _sniff(self) -> str:
+        try:
+            head = await anyio.to_thread.run_sync(_read_head, self.path)
+        except FileNotFoundError:
+            raise DatasetError("no such file", source=self.description) from None
+        except IsADirectoryError:
+            raise DatasetError("is a directory, not a file", source=self.description) from None
+        return sniff_format(head, str(self.path))
+
+    async def batches(self, size: int = 5000) -> AsyncGenerator[list[Pair], None]:
+        fmt = self._fmt or await self._sniff()
         if fmt == "json":
             data = await anyio.to_thread.run_sync(_load_json, self.path, self.description)
             inner: TrainingData
@@ -234,12 +241,31 @@ class FileSource(TrainingData):
                     f"not {type(data).__name__}",
                     source=self.description,
                 )
-            async for batch in inner.batches(size):
-                yield batch
+            async with aclosing(inner.batches(size)) as batches:
+                async for batch in batches:
+                    yield batch
             return
         reader = await anyio.to_thread.run_sync(_open_reader, fmt, self.path, self)
         try:
             while batch := await anyio.to_thread.run_sync(reader.pull, size):
                 yield batch
+        finally:
+            reader.close()
+
+    async def encoded_batches(self, size: int = 5000) -> AsyncGenerator[tuple[int, bytes], None]:
+        """CSV rows are parsed, checked and encoded in one worker-thread hop per batch."""
+        fmt = self._fmt or await self._sniff()
+        if fmt != "csv":
+            async with aclosing(super().encoded_batches(size)) as items:
+                async for item in items:
+                    yield item
+            return
+        reader = await anyio.to_thread.run_sync(_CsvReader, self.path, self)
+        try:
+            while True:
+                count, chunk = await anyio.to_thread.run_sync(reader.pull_encoded, size)
+                if not count:
+                    break
+                yield count, chunk
         finally:
             reader.close()

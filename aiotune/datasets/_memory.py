@@ -9,7 +9,7 @@ names ``textInput`` / ``output`` are accepted too); a 2-item ``tuple`` or ``list
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Iterator, Mapping
 from typing import Any
 
 from .._exceptions import DatasetError
@@ -111,7 +111,7 @@ class Rows(TrainingData):
         self.description = description
         self.replayable = not isinstance(rows, Iterator)
 
-    async def batches(self, size: int = 5000) -> AsyncIterator[list[Pair]]:
+    async def batches(self, size: int = 5000) -> AsyncGenerator[list[Pair], None]:
         batch: list[Pair] = []
         ik, ok, limits, src = self.input_key, self.output_key, self.limits, self.description
         for n, item in enumerate(self._rows, 1):
@@ -133,7 +133,7 @@ class AsyncRows(TrainingData):
         self._rows = rows
         self.description = description
 
-    async def batches(self, size: int = 5000) -> AsyncIterator[list[Pair]]:
+    async def batches(self, size: int = 5000) -> AsyncGenerator[list[Pair], None]:
         batch: list[Pair] = []
         ik, ok, limits, src = self.input_key, self.output_key, self.limits, self.description
         n = 0
@@ -176,7 +176,7 @@ class Columns(TrainingData):
         self._data = data
         self.description = description
 
-    async def batches(self, size: int = 5000) -> AsyncIterator[list[Pair]]:
+    async def batches(self, size: int = 5000) -> AsyncGenerator[list[Pair], None]:
         src, ik, ok = self.description, self.input_key, self.output_key
         inputs = _column(self._data, ik, src)
         outputs = _column(self._data, ok, src)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import AsyncExitStack, aclosing, asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -111,7 +111,9 @@ class UrlSource(TrainingData):
                 f"download failed: {type(exc).__name__}: {exc}", source=self.description
             ) from None
 
-    async def batches(self, size: int = 5000) -> AsyncIterator[list[Pair]]:
+    @asynccontextmanager
+    async def _local(self) -> AsyncIterator[FileSource]:
+        """Download to a temporary file (removed on exit) and read that like a local file."""
         fd, name = await anyio.to_thread.run_sync(tempfile.mkstemp, ".aiotune")
         os.close(fd)
         path = Path(name)
@@ -123,15 +125,23 @@ class UrlSource(TrainingData):
                         httpx.AsyncClient(follow_redirects=True)
                     )
                 await self._download(client, path)
-            inner = FileSource(
+            yield FileSource(
                 path,
                 description=self.description,
                 input_key=self.input_key,
                 output_key=self.output_key,
                 limits=self.limits,
             )
-            async for batch in inner.batches(size):
-                yield batch
         finally:
             with anyio.CancelScope(shield=True):
                 await anyio.Path(path).unlink(missing_ok=True)
+
+    async def batches(self, size: int = 5000) -> AsyncGenerator[list[Pair], None]:
+        async with self._local() as local, aclosing(local.batches(size)) as batches:
+            async for batch in batches:
+                yield batch
+
+    async def encoded_batches(self, size: int = 5000) -> AsyncGenerator[tuple[int, bytes], None]:
+        async with self._local() as local, aclosing(local.encoded_batches(size)) as items:
+            async for item in items:
+                yield item

@@ -2,10 +2,16 @@
 
 ::
 
+    from aiotune.emulator import Emulator, EmulatorConfig, Fault, VirtualClock
+
     emu = Emulator(step_time=0.5)                 # nothing bound to an event loop yet
     async with emu.serve() as base_url:           # uvicorn on a free loopback port (asyncio)
         client = aiotune.AsyncClient(api_key="any", base_url=base_url)
     client = aiotune.AsyncClient(api_key="any", transport=emu.transport())  # in-process
+
+    clock = VirtualClock()                        # tests: time moves only when told
+    emu = Emulator(step_time=1.0, clock=clock)
+    clock.advance(10)                             # ten training steps later
 
 Or from a shell: ``python -m aiotune.emulator --port 8765`` (``aiotune emulator`` is the same),
 then point any client at ``http://127.0.0.1:8765`` -- the official ``google-generativeai`` client
@@ -13,33 +19,50 @@ too (``transport="rest"``, ``client_options={"api_endpoint": url}``).
 
 What it models (details in the submodules): tuned-model CRUD, operations (get/list under v1beta
 and v1, cancel under v1), base models, ``generateContent`` / ``streamGenerateContent`` /
-``generateText`` answered from the tuned model's own training examples (nearest by word overlap),
-the service's validation and error envelope, API-key isolation, simulated training
-(:mod:`._simulation`), and fault injection (:mod:`._faults`). A display name or description
-containing ``[fail@K]`` makes that job fail at step K.
+``generateText`` answered from the tuned model's own training examples (:mod:`._inference`),
+the service's validation and error envelope (:mod:`._validation`), API-key isolation
+(:mod:`._state`), simulated training computed from timestamps (:mod:`._simulation`), and fault
+injection on ``emu.faults`` (:mod:`._faults`: scripted or random 429 / 503 / latency / "commit,
+then drop the connection", and training failures). A display name or description containing
+``[fail@K]`` also makes that job fail at step K.
 """
 
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, fields
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, replace
 
 import anyio
 import httpx
 
 from ._app import DropConnection, build_app
-from ._faults import DROP, Faults
+from ._faults import DROP, Fault, Faults
 from ._simulation import Clock, SystemClock, VirtualClock
 from ._state import BASE_MODELS, Store
 
-__all__ = ["BASE_MODELS", "DROP", "Clock", "Emulator", "EmulatorConfig", "Faults", "VirtualClock"]
+__all__ = [
+    "BASE_MODELS",
+    "DROP",
+    "Clock",
+    "Emulator",
+    "EmulatorConfig",
+    "Fault",
+    "Faults",
+    "SystemClock",
+    "VirtualClock",
+]
 
 
 @dataclass(frozen=True)
 class EmulatorConfig:
-    """Emulator settings. ``api_keys``: if set, only these keys are valid (others get 400)."""
+    """Emulator settings.
+
+    ``step_time``: seconds per training step (``0``: jobs finish at once). ``api_keys``: if set,
+    only these keys (and bearer tokens) are valid; others get the real service's errors.
+    ``fail_at_step``: every job fails at this step. ``seed``: seeds the fault dice.
+    """
 
     step_time: float = 0.5
     api_keys: frozenset[str] | None = None
@@ -62,33 +85,49 @@ class _Transport(httpx.ASGITransport):
 
 
 class Emulator:
-    """One emulated service: its state, clock, faults and ASGI app."""
+    """One emulated service: its state, clock, faults and ASGI app.
+
+    Keyword options override the fields of ``config`` (an :class:`EmulatorConfig`).
+    """
 
     def __init__(
         self,
         config: EmulatorConfig | None = None,
         *,
+        step_time: float | None = None,
+        api_keys: Iterable[str] | None = None,
         clock: Clock | None = None,
-        **options: object,
+        fail_at_step: int | None = None,
+        max_input_chars: int | None = None,
+        max_output_chars: int | None = None,
+        seed: int | None = None,
     ) -> None:
-        names = {f.name for f in fields(EmulatorConfig)}
-        unknown = set(options) - names
-        if unknown:
-            raise TypeError(f"unknown emulator option(s): {', '.join(sorted(unknown))}")
-        if "api_keys" in options and options["api_keys"] is not None:
-            options["api_keys"] = frozenset(options["api_keys"])  # type: ignore[arg-type]
-        base = config or EmulatorConfig()
-        self.config = EmulatorConfig(**{**{n: getattr(base, n) for n in names}, **options})  # type: ignore[arg-type]
+        cfg = config or EmulatorConfig()
+        if isinstance(api_keys, str):
+            raise TypeError("api_keys is a collection of keys, not one string")
+        cfg = replace(
+            cfg,
+            step_time=cfg.step_time if step_time is None else step_time,
+            api_keys=cfg.api_keys if api_keys is None else frozenset(api_keys),
+            fail_at_step=cfg.fail_at_step if fail_at_step is None else fail_at_step,
+            max_input_chars=cfg.max_input_chars if max_input_chars is None else max_input_chars,
+            max_output_chars=cfg.max_output_chars if max_output_chars is None else max_output_chars,
+            seed=cfg.seed if seed is None else seed,
+        )
+        if cfg.step_time < 0:
+            raise ValueError("step_time cannot be negative")
+        self.config = cfg
         self.clock: Clock = clock or SystemClock()
-        self.faults = Faults(seed=self.config.seed)
+        self.faults = Faults(seed=cfg.seed)
         self.store = Store(
             clock=self.clock,
-            step_time=self.config.step_time,
-            fail_at_step=self.config.fail_at_step,
-            max_input_chars=self.config.max_input_chars,
-            max_output_chars=self.config.max_output_chars,
+            step_time=cfg.step_time,
+            fail_at_step=cfg.fail_at_step,
+            max_input_chars=cfg.max_input_chars,
+            max_output_chars=cfg.max_output_chars,
+            training_failure=self.faults.next_training_failure,
         )
-        self.app = build_app(self.store, self.faults, self.config.api_keys)
+        self.app = build_app(self.store, self.faults, cfg.api_keys)
 
     def __repr__(self) -> str:
         return f"<Emulator step_time={self.config.step_time} jobs={len(self.store.jobs)}>"
@@ -99,23 +138,32 @@ class Emulator:
 
     @asynccontextmanager
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        """Serve the app with uvicorn (asyncio only) and yield its base URL."""
+        """Serve the app with uvicorn (asyncio only) and yield its base URL.
+
+        The server does not touch signal handlers (the caller owns them) and shuts down when
+        the block exits.
+        """
         import uvicorn
 
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        bound = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app,
-            log_level="critical",
-            lifespan="off",
-            access_log=False,
-            timeout_graceful_shutdown=2,
-        )
-        server = uvicorn.Server(config)
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # uvicorn < 0.29
         try:
+            sock.bind((host, port))
+            bound = sock.getsockname()[1]
+            config = uvicorn.Config(
+                self.app,
+                log_level="critical",
+                lifespan="off",
+                access_log=False,
+                timeout_graceful_shutdown=2,
+            )
+
+            class _Server(uvicorn.Server):
+                @contextmanager
+                def capture_signals(self) -> Iterator[None]:
+                    yield  # leave the process's signal handlers alone
+
+            server = _Server(config)
             async with anyio.create_task_group() as tg:
                 tg.start_soon(server.serve, [sock])
                 while not server.started:

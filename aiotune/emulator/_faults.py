@@ -32,7 +32,6 @@ from __future__ import annotations
 import random
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Union
 
 __all__ = ["DROP", "Action", "Fault", "Faults", "parse_script"]
 
@@ -83,7 +82,7 @@ class Fault:
         return cls(delay=seconds)
 
 
-Action = Union[int, str, Fault]
+Action = int | str | Fault
 
 
 def as_fault(action: Action) -> Fault:
@@ -97,7 +96,7 @@ def as_fault(action: Action) -> Fault:
 
 
 def parse_script(spec: str) -> tuple[str | None, str, list[Fault]]:
-    """``"POST /v1beta/tunedModels 429,503,drop"`` → (method, prefix, faults); method ``*`` = any."""
+    """``"POST /v1beta/tunedModels 429,503,drop"`` → (method, prefix, faults); ``*`` = any."""
     try:
         method, prefix, actions = spec.split()
     except ValueError:

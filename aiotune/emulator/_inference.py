@@ -38,6 +38,7 @@ __all__ = [
     "nearest_output",
     "prompt_of",
     "sse_events",
+    "stream_parts",
     "text_response",
 ]
 

@@ -2,8 +2,8 @@
 
 A job never runs: its progress at time ``t`` is a pure function of its start time, its step time
 and what happened to it (failure step, cancel time). No task per job and no loop, so thousands
-of jobs cost nothing while idle. ``totalSteps = ceil(examples × epochs / batchSize)``; step ``k``
-completes at ``start + k × step_time``; its mean loss decreases smoothly; epochs are 0-based (and
+of jobs cost nothing while idle. ``totalSteps = ceil(examples * epochs / batchSize)``; step ``k``
+completes at ``start + k * step_time``; its mean loss decreases smoothly; epochs are 0-based (and
 so omitted from the JSON for the first epoch).
 
 Outcomes: success → model ``ACTIVE``, operation ``response`` = the model; a failure at step ``k``
@@ -164,7 +164,7 @@ class Job:
         return model
 
     def _bare_model(self, now: float) -> TunedModel:
-        steps, error, end = self.status(now)
+        _, error, end = self.status(now)
         done = end is not None
         state = TunedModelState.CREATING
         if done:

@@ -127,11 +127,10 @@ class Store:
         self.jobs: dict[str, Job] = {}
 
     # -- lookups -------------------------------------------------------------------------------
-    def job(self, owner: str, model_id: str, *, hide_missing: bool = False) -> Job:
-        """``owner``'s job: 404 if there is none (403 if ``hide_missing``), 403 if not theirs."""
+    def job(self, owner: str, model_id: str) -> Job:
+        """``owner``'s job. Like the real service, a tuned model that does not exist and one of
+        another caller both answer 403 PERMISSION_DENIED (tuning-api.md §2), never 404."""
         job = self.jobs.get(model_id)
-        if job is None and not hide_missing:
-            raise ApiError("NOT_FOUND", f"Tuned model tunedModels/{model_id} not found.")
         if job is None or job.owner != owner:
             raise ApiError(
                 "PERMISSION_DENIED",
@@ -272,7 +271,7 @@ class Store:
             job.cancelled_at = now
 
     def state(self, job: Job) -> TunedModelState:
-        steps, error, end = job.status(self.clock.time())
+        _, error, end = job.status(self.clock.time())
         if end is None:
             return TunedModelState.CREATING
         return TunedModelState.FAILED if error is not None else TunedModelState.ACTIVE
