@@ -6,8 +6,8 @@ Nothing here is bound to an event loop, so one store serves asyncio, trio and wo
 
 Names are global (like the real ``tunedModels/{id}`` namespace); ownership is per credential:
 each owner (an API key or a bearer token) sees only its own tuned models. Another owner's model
-answers 403 PERMISSION_DENIED (the real message), a missing one 404 NOT_FOUND; inference hides
-the difference and answers 403 for both, as the real service does (tuning-api.md §2, §9).
+and a missing one both answer 403 PERMISSION_DENIED with the real message, as the real service
+does (tuning-api.md §2, §9): a caller cannot probe which ids exist.
 Validation rules live in :mod:`._validation`.
 """
 
