@@ -64,7 +64,7 @@ from .types import (
     TunedModel,
 )
 
-__all__ = ["AsyncClient", "RequestOptions"]
+__all__ = ["AsyncClient", "Options", "RequestOptions"]
 
 log = logging.getLogger(LOGGER_NAME)
 
@@ -74,6 +74,10 @@ class RequestOptions(TypedDict, total=False):
 
     timeout: TimeoutTypes
     retry: RetryPolicy | int | None
+
+
+#: What every ``request_options=`` parameter accepts.
+Options = RequestOptions | Mapping[str, Any] | None
 
 
 def _model_name(name: Any) -> str:
@@ -216,9 +220,7 @@ class AsyncClient:
         await self._transport.aclose()
 
     # -- plumbing ----------------------------------------------------------------------------
-    def _options(
-        self, request_options: RequestOptions | Mapping[str, Any] | None
-    ) -> tuple[TimeoutTypes | NotGiven, RetryPolicy]:
+    def _options(self, request_options: Options) -> tuple[TimeoutTypes | NotGiven, RetryPolicy]:
         if not request_options:
             return self._call_timeout, self.retry
         unknown = set(request_options) - {"timeout", "retry"}
@@ -247,7 +249,7 @@ class AsyncClient:
         *,
         params: Mapping[str, str | int] | None = None,
         json: Any = None,
-        request_options: RequestOptions | Mapping[str, Any] | None = None,
+        request_options: Options = None,
     ) -> Any:
         timeout, policy = self._options(request_options)
 
@@ -285,7 +287,7 @@ class AsyncClient:
         learning_rate_multiplier: float | None = None,
         input_key: str = "text_input",
         output_key: str = "output",
-        request_options: RequestOptions | Mapping[str, Any] | None = None,
+        request_options: Options = None,
     ) -> TuningOperation:
         """Start a tuning job; returns its :class:`TuningOperation` (``await`` it for the model).
 
@@ -324,25 +326,26 @@ class AsyncClient:
     ) -> list[TuningOperation | Exception]:
         """Start many jobs at once (each item holds ``create_tuned_model``'s arguments by name,
         ``source_model`` and ``training_data`` included). Returns one entry per item, in order:
-        its operation, or the ``Exception`` its create raised. Requests queue behind
-        ``max_in_flight``; cancellation propagates."""
+        its operation, or the ``Exception`` its create raised. At most ``max_in_flight``
+        creates run at once (each holds its dataset open while it waits to send, so an
+        unbounded fan-out would run out of file descriptors); cancellation propagates."""
         items = [dict(job) for job in jobs]
         results: list[TuningOperation | Exception] = [RuntimeError("not started")] * len(items)
+        limiter = anyio.CapacityLimiter(self.max_in_flight)
 
         async def one(index: int, kwargs: dict[str, Any]) -> None:
-            try:
-                results[index] = await self.create_tuned_model(**kwargs)
-            except Exception as exc:
-                results[index] = exc
+            async with limiter:
+                try:
+                    results[index] = await self.create_tuned_model(**kwargs)
+                except Exception as exc:
+                    results[index] = exc
 
         async with anyio.create_task_group() as tg:
             for index, kwargs in enumerate(items):
                 tg.start_soon(one, index, kwargs)
         return results
 
-    async def get_operation(
-        self, name: str, *, request_options: RequestOptions | Mapping[str, Any] | None = None
-    ) -> TuningOperation:
+    async def get_operation(self, name: str, *, request_options: Options = None) -> TuningOperation:
         """Reattach to a job by its operation name (e.g. from another process)."""
         op_name = _operation_name(name)
         data = await self._call("GET", f"/{API_VERSION}/{op_name}", request_options=request_options)
@@ -354,7 +357,7 @@ class AsyncClient:
         *,
         page_size: int | None = None,
         filter: str | None = None,
-        request_options: RequestOptions | Mapping[str, Any] | None = None,
+        request_options: Options = None,
     ) -> AsyncIterator[TuningOperation]:
         """The operations of one tuned model (pages followed lazily)."""
         path = f"/{API_VERSION}/{tuned_model_name(tuned_model)}/operations"
@@ -363,9 +366,7 @@ class AsyncClient:
                 yield self._wrap(op)
 
     # -- tuned models ------------------------------------------------------------------------
-    async def get_tuned_model(
-        self, name: Any, *, request_options: RequestOptions | Mapping[str, Any] | None = None
-    ) -> TunedModel:
+    async def get_tuned_model(self, name: Any, *, request_options: Options = None) -> TunedModel:
         path = f"/{API_VERSION}/{tuned_model_name(name)}"
         return TunedModel.from_wire(await self._call("GET", path, request_options=request_options))
 
@@ -374,7 +375,7 @@ class AsyncClient:
         path: str,
         page_size: int | None,
         filter: str | None,
-        request_options: RequestOptions | Mapping[str, Any] | None,
+        request_options: Options,
     ) -> AsyncIterator[Any]:
         if page_size is not None and page_size < 1:
             raise ValueError(f"page_size must be >= 1, got {page_size!r}")
@@ -398,7 +399,7 @@ class AsyncClient:
         *,
         page_size: int | None = None,
         filter: str | None = None,
-        request_options: RequestOptions | Mapping[str, Any] | None = None,
+        request_options: Options = None,
     ) -> AsyncIterator[TunedModel]:
         """Your tuned models; pages are fetched lazily as you iterate."""
         path = f"/{API_VERSION}/tunedModels"
@@ -411,7 +412,7 @@ class AsyncClient:
         name: Any,
         updates: Mapping[str, Any],
         *,
-        request_options: RequestOptions | Mapping[str, Any] | None = None,
+        request_options: Options = None,
     ) -> TunedModel:
         """Patch fields, nested (``{"tuning_task": {...}}``) or dotted (``"a.b"``), snake_case or
         camelCase; the ``updateMask`` lists exactly the paths given (in camelCase)."""
@@ -442,16 +443,12 @@ class AsyncClient:
         )
         return TunedModel.from_wire(data)
 
-    async def delete_tuned_model(
-        self, name: Any, *, request_options: RequestOptions | Mapping[str, Any] | None = None
-    ) -> None:
+    async def delete_tuned_model(self, name: Any, *, request_options: Options = None) -> None:
         path = f"/{API_VERSION}/{tuned_model_name(name)}"
         await self._call("DELETE", path, request_options=request_options)
 
     # -- base models -------------------------------------------------------------------------
-    async def get_model(
-        self, name: Any, *, request_options: RequestOptions | Mapping[str, Any] | None = None
-    ) -> Model:
+    async def get_model(self, name: Any, *, request_options: Options = None) -> Model:
         """A base model (``models/x`` or ``x``); use ``get_tuned_model`` for tuned models."""
         model = _model_name(name)
         if not model.startswith("models/"):
@@ -464,7 +461,7 @@ class AsyncClient:
         self,
         *,
         page_size: int | None = None,
-        request_options: RequestOptions | Mapping[str, Any] | None = None,
+        request_options: Options = None,
     ) -> AsyncIterator[Model]:
         async for page in self._pages(f"/{API_VERSION}/models", page_size, None, request_options):
             for model in ListModelsResponse.from_wire(page).models:
@@ -477,7 +474,7 @@ class AsyncClient:
         contents: str | list[Any] | GenerateContentRequest | Mapping[str, Any],
         *,
         generation_config: Mapping[str, Any] | None = None,
-        request_options: RequestOptions | Mapping[str, Any] | None = None,
+        request_options: Options = None,
     ) -> GenerateContentResponse:
         """``POST /v1beta/{model}:generateContent``; ``contents`` may be a plain prompt."""
         if isinstance(contents, GenerateContentRequest):
@@ -494,11 +491,11 @@ class AsyncClient:
         data = await self._call("POST", path, json=body, request_options=request_options)
         return GenerateContentResponse.from_wire(data)
 
-    async def _uses_generate_text(self, model: str) -> bool:
+    async def _uses_generate_text(self, model: str, request_options: Options) -> bool:
         if model.startswith("models/"):
             return _is_palm(model)
         if model not in self._palm_bases:
-            tuned = await self.get_tuned_model(model)
+            tuned = await self.get_tuned_model(model, request_options=request_options)
             base = tuned.base_model or (
                 tuned.tuned_model_source.base_model if tuned.tuned_model_source else ""
             )
@@ -516,7 +513,7 @@ class AsyncClient:
         top_p: float | None = None,
         top_k: int | None = None,
         max_output_tokens: int | None = None,
-        request_options: RequestOptions | Mapping[str, Any] | None = None,
+        request_options: Options = None,
     ) -> str:
         """Ask a (tuned) model and return the text of the first candidate ("" if none).
 
@@ -535,7 +532,7 @@ class AsyncClient:
             )
             if v is not None
         }
-        if await self._uses_generate_text(name):
+        if await self._uses_generate_text(name, request_options):
             body: dict[str, Any] = {"prompt": {"text": prompt}, **config}
             data = await self._call(
                 "POST",

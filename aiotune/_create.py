@@ -62,7 +62,7 @@ def generate_tuned_model_id(display_name: str | None = None) -> str:
 def validate_tuned_model_id(value: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"id must be a str, got {type(value).__name__}")
-    if not _ID_RE.match(value):
+    if not _ID_RE.fullmatch(value):  # not .match: '$' would accept a trailing newline
         raise ValueError(
             f"invalid tuned model id {value!r}: use 1-40 characters of lowercase letters, digits "
             "and hyphens, starting with a letter and not ending with a hyphen "

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from ._client import AsyncClient, RequestOptions
+from ._client import AsyncClient, Options
 from ._operation import TuningOperation
 from .types import Model, TunedModel
 
@@ -32,8 +32,6 @@ __all__ = [
 ]
 
 _default: AsyncClient | None = None
-
-Options = RequestOptions | Mapping[str, Any] | None
 
 
 def get_default_client() -> AsyncClient:

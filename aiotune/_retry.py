@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import random
 import re
 import time
@@ -231,21 +232,21 @@ def parse_retry_after(
 
     Looks at ``retry-after-ms``, then ``Retry-After`` (delta seconds or an HTTP date), then a
     ``google.rpc.RetryInfo`` detail's ``retryDelay`` (a Duration string such as ``"53s"``).
+    A malformed or non-finite hint is ignored.
     """
     raw_ms = headers.get("retry-after-ms")
     if raw_ms:
-        try:
-            return max(float(raw_ms) / 1000.0, 0.0)
-        except ValueError:
-            pass
+        ms = _finite(raw_ms)
+        if ms is not None:
+            return max(ms / 1000.0, 0.0)
     raw = headers.get("retry-after")
     if raw:
-        try:
-            return max(float(raw), 0.0)
-        except ValueError:
-            parsed = email.utils.parsedate_tz(raw)
-            if parsed is not None:
-                return max(email.utils.mktime_tz(parsed) - time.time(), 0.0)
+        seconds = _finite(raw)
+        if seconds is not None:
+            return max(seconds, 0.0)
+        parsed = email.utils.parsedate_tz(raw)
+        if parsed is not None:
+            return max(email.utils.mktime_tz(parsed) - time.time(), 0.0)
     for detail in details or []:
         if detail.get("@type") == _RETRY_INFO_TYPE:
             delay = detail.get("retryDelay", detail.get("retry_delay"))
@@ -254,5 +255,17 @@ def parse_retry_after(
                 if parsed_delay is not None:
                     return parsed_delay
             elif isinstance(delay, dict):  # {"seconds": 53, "nanos": 0} form
-                return float(delay.get("seconds", 0)) + float(delay.get("nanos", 0)) / 1e9
+                seconds = _finite(delay.get("seconds", 0))
+                nanos = _finite(delay.get("nanos", 0))
+                if seconds is not None and nanos is not None:
+                    return max(seconds + nanos / 1e9, 0.0)
     return None
+
+
+def _finite(value: Any) -> float | None:
+    """``value`` as a finite float, or ``None`` (a server's malformed hint must not raise)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None

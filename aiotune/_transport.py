@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import re
 import sys
 import weakref
 from collections.abc import AsyncIterable, Mapping
@@ -39,6 +40,9 @@ log = logging.getLogger(LOGGER_NAME)
 
 TimeoutTypes = float | httpx.Timeout | None
 _CLOSE_GRACE = 5.0
+#: What httpx/h11 accept in a header value; anything else fails *after* connecting, with the
+#: value (the key!) quoted in the error and in httpcore's debug log.
+_HEADER_VALUE = re.compile(r"([\x21-\x7e]([\x20-\x7e\t]*[\x21-\x7e])?)?")
 
 
 def to_httpx_timeout(value: TimeoutTypes) -> httpx.Timeout:
@@ -63,6 +67,15 @@ def _loop_marker() -> object:
         except RuntimeError:
             pass
     raise RuntimeError("aiotune.AsyncClient must be used from a running asyncio or trio loop")
+
+
+def _check_header_value(what: str, value: object) -> None:
+    # Never echo the value in the message: it may be a secret.
+    if isinstance(value, str) and not _HEADER_VALUE.fullmatch(value):
+        raise ValueError(
+            f"{what} is not a valid HTTP header value ({len(value)} characters): it has a "
+            "control character (e.g. a newline), non-ASCII text or surrounding spaces"
+        )
 
 
 def _request_id(response: httpx.Response, details: list[dict[str, Any]]) -> str | None:
@@ -142,6 +155,12 @@ class HTTPTransport:
             raise ValueError(f"max_in_flight must be >= 1, got {max_in_flight!r}")
         if http_client is not None and transport is not None:
             raise TypeError("pass either http_client= or transport=, not both")
+        if api_key is not None:
+            api_key = api_key.strip()  # e.g. read from a file with its newline
+            if api_key:
+                _check_header_value("api_key", api_key)
+        for name, value in (headers or {}).items():
+            _check_header_value(f"default_headers[{name!r}]", value)
         self._api_key = api_key
         self.base_url = base_url.rstrip("/")
         self._http: httpx.AsyncClient | None = http_client

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import orjson
@@ -186,3 +188,48 @@ async def test_create_many_returns_one_result_per_item(
     assert [r.tuned_model for r in results[:20]] == [f"tunedModels/job-{i}" for i in range(20)]  # type: ignore[union-attr]
     assert isinstance(results[20], ValueError)
     assert len(fake.models) == 20
+
+
+async def test_create_many_holds_at_most_max_in_flight_datasets_open(
+    fake: FakeAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each create opens its dataset (a file, a download) before it queues for a connection:
+    create_many must not open all of them at once (EMFILE with hundreds of file jobs)."""
+    live = peak = 0
+
+    class Body:
+        def __init__(self, raw: bytes) -> None:
+            nonlocal live, peak
+            self.raw, self.closed = raw, False
+            live += 1
+            peak = max(peak, live)
+
+        async def aclose(self) -> None:
+            nonlocal live
+            if not self.closed:
+                self.closed = True
+                live -= 1
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            try:
+                yield self.raw
+            finally:
+                await self.aclose()
+
+    async def counted_body(body: dict[str, Any], src: Any) -> Body:
+        return Body(orjson.dumps(body))
+
+    monkeypatch.setattr(fake_datasets, "stream_create_body", counted_body)
+    monkeypatch.setitem(sys.modules, "aiotune.datasets", fake_datasets.module())
+    async with aiotune.AsyncClient(
+        KEY,
+        base_url=BASE,
+        transport=httpx.MockTransport(fake.handler),
+        retry=FAST_RETRY,
+        max_in_flight=3,
+    ) as c:
+        jobs = [{"source_model": "models/m", "training_data": DATA} for _ in range(30)]
+        results = await c.create_many(jobs)
+    assert all(isinstance(r, aiotune.TuningOperation) for r in results)
+    assert live == 0
+    assert peak <= 3

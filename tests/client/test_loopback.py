@@ -198,3 +198,31 @@ async def test_dataset_error_mid_upload_leaves_no_connection(
     assert fake.models == {}
     assert src.bodies == 1
     await assert_clean(client, srv)
+
+
+async def test_a_key_with_a_stray_newline_works_and_a_bad_secret_is_never_echoed(
+    server: tuple[RawServer, str], fake: FakeAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    """h11 quotes an illegal header value in its error (and httpcore in its debug log): a key
+    read from a file with its newline must not end up there. It is stripped; a secret that
+    cannot be a header value is refused up front, without echoing it."""
+    import logging
+
+    _srv, url = server
+    caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "httpcore", "aiotune"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    fake.add_model("a", done=True)
+    async with aiotune.AsyncClient(f" {KEY}\r\n", base_url=url, retry=FAST_RETRY) as client:
+        assert (await client.get_tuned_model("a")).name == "tunedModels/a"
+    bad: list[dict[str, Any]] = [
+        {"api_key": KEY[:5] + "\n" + KEY[5:]},
+        {"api_key": KEY + "\u00e9"},
+        {"api_key": KEY, "default_headers": {"authorization": f"Bearer {KEY}\n"}},
+    ]
+    for kwargs in bad:
+        with pytest.raises(ValueError, match="not a valid HTTP header value") as info:
+            aiotune.AsyncClient(base_url=url, **kwargs)
+        assert KEY not in str(info.value)
+        assert KEY[5:] not in str(info.value)
+    assert KEY not in caplog.text

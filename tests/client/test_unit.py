@@ -66,6 +66,19 @@ async def test_models_and_generate(client: aiotune.AsyncClient, fake: FakeAPI) -
     assert response.text == "X"
 
 
+async def test_generate_text_base_lookup_honours_request_options(
+    client: aiotune.AsyncClient, fake: FakeAPI
+) -> None:
+    fake.add_model("gem", done=True, base="models/gemini-1.5-flash-001-tuning")
+    fake.fault(
+        lambda r: r.method == "GET" and r.url.path.endswith("/gem"),
+        status_response(503, "UNAVAILABLE"),
+    )
+    with pytest.raises(aiotune.ServiceUnavailableError):  # retry=0 applies to the lookup too
+        await client.generate_text("tunedModels/gem", "hi", request_options={"retry": 0})
+    assert fake.hits["GET /v1beta/tunedModels/gem"] == 1
+
+
 async def test_module_level_mirror_uses_client(client: aiotune.AsyncClient, fake: FakeAPI) -> None:
     fake.add_model("mm", done=True)
     model = await aiotune.get_tuned_model("mm", client=client)
@@ -207,6 +220,29 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after({}) is None
 
 
+def test_malformed_retry_hints_are_ignored() -> None:
+    retry_info = "type.googleapis.com/google.rpc.RetryInfo"
+    for headers in ({"retry-after": "nan"}, {"retry-after": "inf"}, {"retry-after-ms": "nan"}):
+        assert parse_retry_after(headers) is None, headers
+    assert parse_retry_after({"retry-after-ms": "inf", "retry-after": "2"}) == 2.0
+    bad = [{"@type": retry_info, "retryDelay": {"seconds": "soon"}}]
+    assert parse_retry_after({}, bad) is None
+    assert parse_retry_after({}, [{"@type": retry_info, "retryDelay": {"seconds": "7"}}]) == 7.0
+
+
+async def test_malformed_retry_info_still_maps_to_the_status_error(fake: FakeAPI) -> None:
+    details = [
+        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": {"seconds": None}}
+    ]
+    fake.fault(lambda r: True, status_response(429, "RESOURCE_EXHAUSTED", details=details))
+    async with aiotune.AsyncClient(
+        KEY, base_url=BASE, transport=httpx.MockTransport(fake.handler), max_retries=0
+    ) as c:
+        with pytest.raises(aiotune.RateLimitError) as info:
+            await c.get_tuned_model("a")
+    assert info.value.retry_after is None
+
+
 async def test_retry_after_wait_is_honoured(
     fake: FakeAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -338,6 +374,15 @@ def test_generated_ids_are_valid() -> None:
         assert len(ident) <= 40
     assert generate_tuned_model_id("Sentence Translator").startswith("sentence-translator-")
     assert generate_tuned_model_id("x") != generate_tuned_model_id("x")
+
+
+def test_id_with_a_trailing_newline_is_rejected_locally() -> None:
+    from aiotune._create import validate_tuned_model_id
+
+    assert validate_tuned_model_id("my-model-1") == "my-model-1"
+    for bad in ["abc\n", "my-model\n", "a\n"]:
+        with pytest.raises(ValueError, match="invalid tuned model id"):
+            validate_tuned_model_id(bad)
 
 
 def test_source_model_and_local_validation() -> None:
