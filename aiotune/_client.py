@@ -326,19 +326,15 @@ class AsyncClient:
     ) -> list[TuningOperation | Exception]:
         """Start many jobs at once (each item holds ``create_tuned_model``'s arguments by name,
         ``source_model`` and ``training_data`` included). Returns one entry per item, in order:
-        its operation, or the ``Exception`` its create raised. At most ``max_in_flight``
-        creates run at once (each holds its dataset open while it waits to send, so an
-        unbounded fan-out would run out of file descriptors); cancellation propagates."""
+        its operation, or the ``Exception`` its create raised. Cancellation propagates."""
         items = [dict(job) for job in jobs]
         results: list[TuningOperation | Exception] = [RuntimeError("not started")] * len(items)
-        limiter = anyio.CapacityLimiter(self.max_in_flight)
 
         async def one(index: int, kwargs: dict[str, Any]) -> None:
-            async with limiter:
-                try:
-                    results[index] = await self.create_tuned_model(**kwargs)
-                except Exception as exc:
-                    results[index] = exc
+            try:
+                results[index] = await self.create_tuned_model(**kwargs)
+            except Exception as exc:
+                results[index] = exc
 
         async with anyio.create_task_group() as tg:
             for index, kwargs in enumerate(items):

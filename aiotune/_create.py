@@ -249,8 +249,14 @@ async def send_create(
     def can_retry(_: BaseException) -> bool:
         return source.replayable or not streamed
 
+    async def bounded(number: int) -> Operation:
+        # open the dataset only once this create may upload: a fan-out of thousands of
+        # creates holds at most max_in_flight files or downloads open at once
+        async with client._transport.upload_slots():
+            return await attempt(number)
+
     try:
-        return await retry_call(attempt, policy, describe=f"POST {path}", can_retry=can_retry)
+        return await retry_call(bounded, policy, describe=f"POST {path}", can_retry=can_retry)
     finally:
         if pending is not None:
             await pending.aclose()

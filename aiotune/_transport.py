@@ -171,6 +171,7 @@ class HTTPTransport:
         self._headers = dict(headers or {})
         self._loop: object = None
         self._limiter: anyio.CapacityLimiter | None = None
+        self._uploads: anyio.CapacityLimiter | None = None
         self._closed = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -225,6 +226,14 @@ class HTTPTransport:
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(self.max_in_flight)
         return self._limiter
+
+    def upload_slots(self) -> anyio.CapacityLimiter:
+        """At most ``max_in_flight`` creates hold a dataset open at once (file descriptors,
+        downloads): the rest wait here, before opening theirs."""
+        self._check_loop()
+        if self._uploads is None:
+            self._uploads = anyio.CapacityLimiter(self.max_in_flight)
+        return self._uploads
 
     async def aclose(self) -> None:
         if self._closed:

@@ -7,6 +7,7 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 import httpx
 import orjson
 import pytest
@@ -190,11 +191,12 @@ async def test_create_many_returns_one_result_per_item(
     assert len(fake.models) == 20
 
 
-async def test_create_many_holds_at_most_max_in_flight_datasets_open(
+async def test_fan_out_holds_at_most_max_in_flight_datasets_open(
     fake: FakeAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each create opens its dataset (a file, a download) before it queues for a connection:
-    create_many must not open all of them at once (EMFILE with hundreds of file jobs)."""
+    """Each create opens its dataset (a file, a download) before it uploads: thousands of
+    concurrent creates must not open all of them at once (EMFILE with hundreds of file jobs),
+    whether they come through create_many or the user's own task group."""
     live = peak = 0
 
     class Body:
@@ -230,6 +232,10 @@ async def test_create_many_holds_at_most_max_in_flight_datasets_open(
     ) as c:
         jobs = [{"source_model": "models/m", "training_data": DATA} for _ in range(30)]
         results = await c.create_many(jobs)
-    assert all(isinstance(r, aiotune.TuningOperation) for r in results)
-    assert live == 0
-    assert peak <= 3
+        assert all(isinstance(r, aiotune.TuningOperation) for r in results)
+        assert (live, peak) == (0, 3)
+        peak = 0
+        async with anyio.create_task_group() as tg:
+            for _ in range(30):
+                tg.start_soon(c.create_tuned_model, "models/m", DATA)
+    assert (live, peak) == (0, 3)
