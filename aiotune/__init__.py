@@ -8,28 +8,15 @@
             print(p)
         model = await op
 
-Only this module's ``__all__`` is public. aiotune imports no optional dependency at import time
-(pandas, starlette, uvicorn, typer, rich); the emulator and the dataset readers load on use.
-(httpx itself imports rich for its own CLI when rich is installed.)
+Only this module's ``__all__`` is public. ``import aiotune`` loads only the exceptions; the rest
+(and httpx, pydantic, anyio, tenacity) loads when first used. No optional dependency (pandas,
+starlette, uvicorn, typer, rich) is imported until a feature needs it. (httpx itself imports
+rich for its own CLI when rich is installed.)
 """
 
-from . import types
-from ._client import AsyncClient, RequestOptions
-from ._constants import NOT_GIVEN, NotGiven
-from ._default import (
-    aclose_default_client,
-    create_tuned_model,
-    delete_tuned_model,
-    generate_text,
-    get_default_client,
-    get_model,
-    get_operation,
-    get_tuned_model,
-    list_models,
-    list_tuned_models,
-    update_tuned_model,
-)
-from ._display import show_progress
+import importlib as _importlib
+import typing as _typing
+
 from ._exceptions import (
     AiotuneError,
     APIConnectionError,
@@ -49,22 +36,84 @@ from ._exceptions import (
     ServiceUnavailableError,
     TuningFailedError,
 )
-from ._operation import TuningOperation
-from ._progress import TuningProgress
-from ._retry import PollingPolicy, RetryPolicy
-from ._sync import Client, SyncTuningOperation
-from .types import Model, TunedModel, TunedModelState
+
+if _typing.TYPE_CHECKING:
+    from . import types
+    from ._client import AsyncClient, RequestOptions
+    from ._constants import NOT_GIVEN, NotGiven
+    from ._default import (
+        aclose_default_client,
+        create_tuned_model,
+        delete_tuned_model,
+        generate_text,
+        get_default_client,
+        get_model,
+        get_operation,
+        get_tuned_model,
+        list_models,
+        list_tuned_models,
+        update_tuned_model,
+    )
+    from ._display import show_progress
+    from ._operation import TuningOperation
+    from ._progress import TuningProgress
+    from ._retry import PollingPolicy, RetryPolicy
+    from ._sync import Client, SyncTuningOperation
+    from .datasets import validate_training_data
+    from .types import Model, TunedModel, TunedModelState
 
 __version__ = "0.1.0"
 
+# Everything but the exceptions loads on first use, so that ``import aiotune`` costs little
+# (httpx, pydantic, anyio and tenacity load with the first client or type you touch).
+_LAZY = {
+    "types": ".types",
+    "AsyncClient": "._client",
+    "RequestOptions": "._client",
+    "NOT_GIVEN": "._constants",
+    "NotGiven": "._constants",
+    "show_progress": "._display",
+    "TuningOperation": "._operation",
+    "TuningProgress": "._progress",
+    "PollingPolicy": "._retry",
+    "RetryPolicy": "._retry",
+    "Client": "._sync",
+    "SyncTuningOperation": "._sync",
+    "validate_training_data": ".datasets",
+    "Model": ".types",
+    "TunedModel": ".types",
+    "TunedModelState": ".types",
+    **dict.fromkeys(
+        [
+            "aclose_default_client",
+            "create_tuned_model",
+            "delete_tuned_model",
+            "generate_text",
+            "get_default_client",
+            "get_model",
+            "get_operation",
+            "get_tuned_model",
+            "list_models",
+            "list_tuned_models",
+            "update_tuned_model",
+        ],
+        "._default",
+    ),
+}
+
 
 def __getattr__(name: str) -> object:
-    # Loaded on first use so that ``import aiotune`` stays light.
-    if name == "validate_training_data":
-        from .datasets import validate_training_data
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aiotune' has no attribute {name!r}")
+    loaded = _importlib.import_module(module, __name__)
+    value = loaded if name == "types" else getattr(loaded, name)
+    globals()[name] = value
+    return value
 
-        return validate_training_data
-    raise AttributeError(f"module 'aiotune' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [

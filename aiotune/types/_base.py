@@ -85,6 +85,7 @@ class WireModel(BaseModel):
         populate_by_name=True,
         extra="ignore",
         frozen=False,
+        defer_build=True,  # schemas are built on first use, not at `import aiotune`
     )
 
     def to_wire(self, *, enum_int: bool = False) -> dict[str, Any]:
