@@ -51,8 +51,26 @@ def sniff_format(head: bytes, name: str = "") -> str:
     return "json"
 
 
-class _CsvReader:
-    """Thread-side CSV reader: each ``pull(n)`` call parses and validates up to ``n`` rows."""
+class _Reader:
+    """A thread-side file reader: ``pull(n)`` parses and checks up to ``n`` rows as pairs, or as
+    wire dicts with ``as_wire=True``; ``pull_encoded(n)`` also encodes them, all in the worker
+    thread, so the event loop only forwards bytes."""
+
+    file: Any
+
+    def pull(self, n: int, as_wire: bool = False) -> list[Any]:
+        raise NotImplementedError
+
+    def pull_encoded(self, n: int) -> tuple[int, bytes]:
+        rows = self.pull(n, as_wire=True)
+        return len(rows), orjson.dumps(rows)[1:-1] if rows else b""
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class _CsvReader(_Reader):
+    """CSV with a header row; cells are kept exactly as written."""
 
     def __init__(self, path: Path, src: TrainingData) -> None:
         self.src = src
@@ -86,11 +104,6 @@ class _CsvReader:
             )
         self.i = header.index(src.input_key)
         self.o = header.index(src.output_key)
-
-    def pull_encoded(self, n: int) -> tuple[int, bytes]:
-        """Up to ``n`` rows as wire JSON, parsed, checked and encoded in this (worker) thread."""
-        rows = self.pull(n, as_wire=True)
-        return len(rows), orjson.dumps(rows)[1:-1] if rows else b""
 
     def pull(self, n: int, as_wire: bool = False) -> list[Any]:
         out: list[Any] = []
@@ -136,12 +149,9 @@ class _CsvReader:
             raise DatasetError(f"bad CSV: {exc}", source=source, line=reader.line_num) from None
         return out
 
-    def close(self) -> None:
-        self.file.close()
 
-
-class _JsonlReader:
-    """Thread-side JSON Lines reader: one JSON row (dict or pair) per line."""
+class _JsonlReader(_Reader):
+    """JSON Lines: one JSON row (an object or an ``[input, output]`` pair) per line."""
 
     def __init__(self, path: Path, src: TrainingData) -> None:
         self.src = src
@@ -149,9 +159,11 @@ class _JsonlReader:
         self.line = 0
         self.row = 0
 
-    def pull(self, n: int) -> list[Pair]:
-        out: list[Pair] = []
-        src = self.src
+    def pull(self, n: int, as_wire: bool = False) -> list[Any]:
+        out: list[Any] = []
+        append, src = out.append, self.src
+        ik, ok, limits = src.input_key, src.output_key, src.limits
+        max_in, max_out = limits.max_input_chars, limits.max_output_chars
         for raw in self.file:
             self.line += 1
             if self.line == 1:
@@ -165,26 +177,23 @@ class _JsonlReader:
                 raise DatasetError(
                     f"invalid JSON: {exc}", source=src.description, row=self.row, line=self.line
                 ) from None
-            out.append(
-                row_to_pair(
-                    item,
-                    src.input_key,
-                    src.output_key,
-                    src.limits,
-                    source=src.description,
-                    row=self.row,
-                    line=self.line,
+            # the common row, {"text_input": str, "output": str} within limits, takes no detour
+            a = item.get(ik) if type(item) is dict else None
+            b = item.get(ok) if a is not None else None
+            if type(a) is not str or type(b) is not str or not b:
+                a, b = row_to_pair(
+                    item, ik, ok, limits, source=src.description, row=self.row, line=self.line
                 )
-            )
+            elif len(a) > max_in or len(b) > max_out:
+                check_text_pair(a, b, limits, source=src.description, row=self.row,
+                                line=self.line, input_column=ik, output_column=ok)  # fmt: skip
+            append({"textInput": a, "output": b} if as_wire else (a, b))
             if len(out) >= n:
                 break
         return out
 
-    def close(self) -> None:
-        self.file.close()
 
-
-def _open_reader(fmt: str, path: Path, src: TrainingData) -> _CsvReader | _JsonlReader:
+def _open_reader(fmt: str, path: Path, src: TrainingData) -> _Reader:
     return _CsvReader(path, src) if fmt == "csv" else _JsonlReader(path, src)
 
 
@@ -253,14 +262,14 @@ class FileSource(TrainingData):
             reader.close()
 
     async def encoded_batches(self, size: int = 5000) -> AsyncGenerator[tuple[int, bytes], None]:
-        """CSV rows are parsed, checked and encoded in one worker-thread hop per batch."""
+        """CSV and JSONL rows are parsed, checked and encoded in one worker-thread hop per batch."""
         fmt = self._fmt or await self._sniff()
-        if fmt != "csv":
+        if fmt == "json":
             async with aclosing(super().encoded_batches(size)) as items:
                 async for item in items:
                     yield item
             return
-        reader = await anyio.to_thread.run_sync(_CsvReader, self.path, self)
+        reader = await anyio.to_thread.run_sync(_open_reader, fmt, self.path, self)
         try:
             while True:
                 count, chunk = await anyio.to_thread.run_sync(reader.pull_encoded, size)

@@ -145,7 +145,10 @@ class Emulator:
         """
         import uvicorn
 
-        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        # IPPROTO_TCP (not 0): asyncio then sets TCP_NODELAY on accepted connections; without
+        # it every response waits ~40 ms for a delayed ACK (uvicorn writes head and body apart)
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))

@@ -247,3 +247,63 @@ async def test_big_file_streams(tmp_path: Path, no_blocking: None) -> None:
     summary = await validate_training_data(f)
     assert summary.examples == 200_000
     assert summary.max_output_chars == len("answer 199999")
+
+
+async def body_pairs(data: Any, **kw: Any) -> list[tuple[str, str]]:
+    body = await stream_create_body({}, open_training_data(data, **kw), batch_size=2)
+    parsed = orjson.loads(b"".join([c async for c in body]))
+    return [
+        (e.get("textInput", ""), e["output"])
+        for e in parsed["tuningTask"]["trainingData"]["examples"]["examples"]
+    ]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+async def test_the_encoded_file_path_matches_the_row_path(
+    tmp_path: Path, suffix: str, no_blocking: None
+) -> None:
+    """Files are parsed, checked and encoded in worker threads on a fast path: same result."""
+    f = tmp_path / f"mixed{suffix}"
+    if suffix == ".jsonl":
+        lines = [
+            {"text_input": "plain", "output": "1"},
+            {"textInput": "camel alias", "output": "2"},
+            ["a pair", "3"],
+            {"text_input": 7, "output": 8.5},
+            {"text_input": "", "output": "empty input is fine"},
+            {"text_input": 'ünïcödé \u2028 "quoted"', "output": "\U0001f600"},
+        ]
+        f.write_bytes(b"\xef\xbb\xbf" + b"\n".join(orjson.dumps(x) for x in lines) + b"\n\n")
+    else:
+        f.write_text(
+            '\ufefftext_input,output\nplain,1\n"a, comma","multi\nline"\n\n007,0.50\n',
+            encoding="utf-8",
+        )
+    assert await body_pairs(f) == await pairs_of(f)
+    assert len(await body_pairs(f)) == (6 if suffix == ".jsonl" else 3)
+
+
+@pytest.mark.parametrize(
+    ("line", "needle", "column"),
+    [
+        (b'{"text_input": "x", "output": null}', "missing", "output"),
+        (b'{"text_input": "x", "output": ""}', "empty", "output"),
+        (b'{"text_input": "x", "output": "' + b"y" * 5001 + b'"}', "5,001 characters", "output"),
+        (b'{"text_input": "x"}', "no 'output' key", "output"),
+        (b'{"text_input": "x", "output": true}', "bool", "output"),
+        (b"{not json", "invalid JSON", None),
+    ],
+)
+async def test_the_encoded_jsonl_path_reports_row_and_line(
+    tmp_path: Path, line: bytes, needle: str, column: str | None
+) -> None:
+    f = tmp_path / "bad.jsonl"
+    f.write_bytes(b'{"text_input": "ok", "output": "ok"}\n\n' * 3 + line + b"\n")
+    with pytest.raises(DatasetError, match=needle) as info:
+        await body_pairs(f)
+    assert (info.value.source, info.value.row, info.value.line, info.value.column) == (
+        str(f),
+        4,
+        7,
+        column,
+    )
