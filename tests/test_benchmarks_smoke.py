@@ -68,7 +68,11 @@ def test_run_all_quick_writes_sane_results(tmp_path: Path) -> None:
         assert case["requests"] >= 2 * 5  # a create and at least one poll per job
 
     imports = json.loads((out / "import.json").read_text())
-    assert "aiotune" in {r["module"] for r in imports["results"]}
+    statements = {r["statement"] for r in imports["results"]}
+    assert {"import aiotune", 'import aiotune; aiotune.AsyncClient("k")'} <= statements
+    for result in imports["results"]:
+        assert len(result["times_s"]) == imports["runs"]
+        assert result["median_s"] > 0
 
     for png in ("pipeline_time.png", "pipeline_rss.png", "jobs_wall.png"):
         assert (out / png).read_bytes().startswith(b"\x89PNG")
