@@ -111,17 +111,16 @@ class _CsvReader(_Reader):
         limits, source = self.src.limits, self.source
         ik, ok = self.src.input_key, self.src.output_key
         max_in, max_out = limits.max_input_chars, limits.max_output_chars
+        first = self.row + 1  # the row number of out[k] is first + k (blank lines don't count)
         try:
             for cells in reader:
-                self.row += 1
                 if len(cells) != width:
                     if not cells:  # a blank line
-                        self.row -= 1
                         continue
                     raise DatasetError(
                         f"the row has {len(cells)} cells; the header has {width}",
                         source=source,
-                        row=self.row,
+                        row=first + len(out),
                         line=reader.line_num,
                     )
                 a, b = cells[i], cells[o]
@@ -131,7 +130,7 @@ class _CsvReader(_Reader):
                         b,
                         limits,
                         source=source,
-                        row=self.row,
+                        row=first + len(out),
                         line=reader.line_num,
                         input_column=ik,
                         output_column=ok,
@@ -147,6 +146,7 @@ class _CsvReader(_Reader):
             ) from None
         except csv.Error as exc:
             raise DatasetError(f"bad CSV: {exc}", source=source, line=reader.line_num) from None
+        self.row += len(out)
         return out
 
 
