@@ -22,7 +22,7 @@ __all__ = ["CreateBody", "stream_create_body", "summarize"]
 _MARK = "__aiotune_training_examples__"
 #: examples per chunk: small enough that no worker-thread hop holds the GIL long (event-loop
 #: lag stays low), big enough that per-chunk overhead is negligible (see benchmarks/)
-_BATCH = 1000
+_BATCH = 2000
 
 
 class CreateBody:
@@ -68,9 +68,8 @@ class CreateBody:
         try:
             count, chunk = self._first
             yield self._count(count, self._head + chunk)
-            async for count, chunk in self._rest:
+            async for count, chunk in self._rest:  # each led by its comma (encoded_batches)
                 if count:
-                    yield b","  # a separate chunk: no copy of the (large) batch
                     yield self._count(count, chunk)
             yield self._tail
         finally:

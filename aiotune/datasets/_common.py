@@ -86,18 +86,25 @@ class TrainingData:
         raise NotImplementedError
 
     async def encoded_batches(self, size: int = 5000) -> AsyncGenerator[tuple[int, bytes], None]:
-        """Like :meth:`batches`, each batch as ``(count, JSON of its examples without [])``."""
+        """Like :meth:`batches`, each batch as ``(count, chunk)``: the wire JSON of its examples
+        without the enclosing ``[]``, every chunk after the first led by a comma, so the chunks
+        concatenate into one JSON array body."""
+        lead = b""
         async with aclosing(self.batches(size)) as batches:
             async for batch in batches:
-                yield len(batch), encode_pairs(batch)
+                if batch:
+                    yield len(batch), encode_pairs(batch, lead)
+                    lead = b","
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.description!r}>"
 
 
-def encode_pairs(batch: list[Pair]) -> bytes:
-    """Wire JSON of a batch of examples, comma-separated, without the enclosing brackets."""
-    return orjson.dumps([{"textInput": a, "output": b} for a, b in batch])[1:-1]
+def encode_pairs(batch: list[Any], lead: bytes = b"") -> bytes:
+    """``lead`` + the wire JSON of a batch of pairs (or wire dicts) without the enclosing ``[]``,
+    in one copy."""
+    rows = [p if isinstance(p, dict) else {"textInput": p[0], "output": p[1]} for p in batch]
+    return b"".join((lead, memoryview(orjson.dumps(rows))[1:-1]))
 
 
 def _is_missing(value: object) -> bool:

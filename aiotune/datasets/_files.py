@@ -24,7 +24,7 @@ import anyio.to_thread
 import orjson
 
 from .._exceptions import DatasetError
-from ._common import Pair, TrainingData, check_text_pair
+from ._common import Pair, TrainingData, check_text_pair, encode_pairs
 from ._memory import Columns, Rows, is_dataset, row_to_pair, unwrap_dataset
 
 __all__ = ["FileSource", "sniff_format"]
@@ -61,9 +61,9 @@ class _Reader:
     def pull(self, n: int, as_wire: bool = False) -> list[Any]:
         raise NotImplementedError
 
-    def pull_encoded(self, n: int) -> tuple[int, bytes]:
+    def pull_encoded(self, n: int, lead: bytes) -> tuple[int, bytes]:
         rows = self.pull(n, as_wire=True)
-        return len(rows), orjson.dumps(rows)[1:-1] if rows else b""
+        return len(rows), encode_pairs(rows, lead) if rows else b""
 
     def close(self) -> None:
         self.file.close()
@@ -270,11 +270,13 @@ class FileSource(TrainingData):
                     yield item
             return
         reader = await anyio.to_thread.run_sync(_open_reader, fmt, self.path, self)
+        lead = b""
         try:
             while True:
-                count, chunk = await anyio.to_thread.run_sync(reader.pull_encoded, size)
+                count, chunk = await anyio.to_thread.run_sync(reader.pull_encoded, size, lead)
                 if not count:
                     break
                 yield count, chunk
+                lead = b","
         finally:
             reader.close()
