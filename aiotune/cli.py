@@ -25,6 +25,7 @@ import anyio
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ._client import AsyncClient
@@ -50,6 +51,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,  # locals hold the API key
 )
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -68,12 +70,14 @@ JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON instead of tex
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}", soft_wrap=True)
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
 def _run(fn: Callable[[], Awaitable[_T]]) -> _T:
     """Run one async command; map errors to one line and an exit code."""
+    if os.environ.get("AIOTUNE_DEBUG"):  # full tracebacks for bug reports
+        return anyio.run(fn)
     try:
         return anyio.run(fn)
     except OperationCancelledError as exc:
@@ -99,7 +103,8 @@ def _print_json(value: Any) -> None:
 
 
 def _model_line(model: Any) -> str:
-    return f"{model.name}  [bold]{model.state.name}[/bold]  {model.display_name or ''}".rstrip()
+    name = escape(model.display_name or "")
+    return f"{model.name}  [bold]{model.state.name}[/bold]  {name}".rstrip()
 
 
 @app.command()
@@ -186,7 +191,7 @@ def tune(
             return
         out.print(f"Tuned model: {_model_line(result)}")
         if answer is not None:
-            out.print(f"{prompt!r} -> [bold]{answer}[/bold]")
+            out.print(f"{escape(repr(prompt))} -> [bold]{escape(answer)}[/bold]")
         if emulator:
             out.print(
                 "[yellow](emulator run: this tuned model lived only in this process)[/yellow]"
@@ -229,7 +234,7 @@ def status(
                 p = op.progress
                 state = "done" if raw.done else "running"
                 if raw.error is not None:
-                    state = f"error {raw.error.code}: {raw.error.message}"
+                    state = f"error {raw.error.code}: {escape(raw.error.message)}"
                 out.print(f"{op.name}  [bold]{state}[/bold]")
                 out.print(
                     f"  steps {p.completed_steps}/{p.total_steps} ({p.completed_percent:.0f}%)"
@@ -273,7 +278,7 @@ def list_(
             return
         table = Table("name", "state", "display name", "base model")
         for m in models:
-            table.add_row(m.name, m.state.name, m.display_name, m.base_model or "")
+            table.add_row(m.name, m.state.name, escape(m.display_name), m.base_model or "")
         out.print(table)
 
     _run(go)
@@ -336,7 +341,7 @@ def generate(
         if json:
             _print_json({"model": name, "prompt": prompt, "text": text})
         else:
-            out.print(text)
+            out.print(text, markup=False, emoji=False, soft_wrap=True)  # the text, verbatim
 
     _run(go)
 
@@ -355,9 +360,10 @@ def validate(
         if json:
             _print_json(summary.as_dict())
         else:
-            out.print(f"{data}: OK")
+            # summary.source, not `data`: a URL's query string may hold a token
+            out.print(f"{summary.source}: OK", markup=False)
             for key, value in summary.as_dict().items():
-                out.print(f"  {key}: {value}")
+                out.print(f"  {key}: {value}", markup=False)
 
     _run(go)
 

@@ -4,8 +4,8 @@ One ``AsyncClient`` is created in the lifespan, shared by every request, and clo
 Requests never wait for a job: ``POST /jobs`` returns the operation name at once, and
 ``GET /jobs/{name}`` reports progress with one poll.
 
-    python -m aiotune.emulator &     # or set GOOGLE_API_KEY and skip AIOTUNE_BASE_URL
-    AIOTUNE_BASE_URL=http://127.0.0.1:8765 uvicorn examples.fastapi_app:app
+    python -m aiotune.emulator &     # or use your real GOOGLE_API_KEY and skip AIOTUNE_BASE_URL
+    GOOGLE_API_KEY=any AIOTUNE_BASE_URL=http://127.0.0.1:8765 uvicorn examples.fastapi_app:app
 """
 
 from __future__ import annotations
@@ -76,7 +76,8 @@ def create_app(
     async def job_status(name: str, request: Request) -> dict[str, Any]:
         try:
             op = await client_of(request).get_operation(name)
-        except aiotune.NotFoundError as exc:
+        # ValueError: not an operation name; the service answers 403 (not 404) for unknown ids
+        except (ValueError, aiotune.NotFoundError, aiotune.PermissionDeniedError) as exc:
             raise HTTPException(404, str(exc)) from exc
         p = op.progress
         return {

@@ -184,3 +184,53 @@ def test_emulator_subcommand_help() -> None:
     result = runner.invoke(app, ["emulator", "--help"])
     assert result.exit_code == 0
     assert "--step-time" in result.output
+
+
+def test_text_with_brackets_is_printed_verbatim(server: str, tmp_path: Path) -> None:
+    """Display names, model answers and error messages are data, not rich markup."""
+    body = {
+        "baseModel": "models/gemini-1.5-flash-001-tuning",
+        "displayName": "[x] team [/y]",
+        "tuningTask": {
+            "hyperparameters": {"epochCount": 1, "batchSize": 1},
+            "trainingData": {"examples": {"examples": [{"textInput": "q", "output": "[b]ok[/b]"}]}},
+        },
+    }
+    r = httpx.post(
+        f"{server}/v1beta/tunedModels",
+        json=body,
+        params={"key": "cli-key", "tunedModelId": "brackets"},
+    )
+    r.raise_for_status()
+    code, out = cli("status", "tunedModels/brackets", "--watch", base_url=server)
+    assert code == 0 and "[x] team [/y]" in out, out
+    for _ in range(100):
+        code, out = cli("generate", "tunedModels/brackets", "q", base_url=server)
+        if code == 0:
+            break
+        time.sleep(0.05)
+    assert (code, out.strip()) == (0, "[b]ok[/b]")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("input,[/output]\na,1\n")
+    code, out = cli("validate", str(bad))
+    assert code == 2 and "'[/output]'" in out and "Traceback" not in out
+
+
+def test_validate_does_not_echo_a_url_query(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiotune.datasets import DatasetSummary
+
+    async def fake(data: str, **kw: object) -> DatasetSummary:
+        return DatasetSummary("https://files.example/d.csv", 1, 1, 1, 1, 1)
+
+    monkeypatch.setattr("aiotune.cli.validate_training_data", fake)
+    code, out = cli("validate", "https://files.example/d.csv?token=SECRET")
+    assert code == 0 and "https://files.example/d.csv: OK" in out
+    assert "SECRET" not in out
+
+
+def test_debug_mode_shows_the_traceback_without_the_key(server: str) -> None:
+    env = _env(GOOGLE_API_KEY="cli-key-secret", AIOTUNE_BASE_URL=server, AIOTUNE_DEBUG="1")
+    result = runner.invoke(app, ["status", "tunedModels/nosuch"], env=env)
+    assert result.exit_code != 0
+    assert type(result.exception).__name__ == "PermissionDeniedError"
+    assert "cli-key-secret" not in result.output

@@ -92,3 +92,5 @@ async def test_fastapi_app() -> None:
         assert r.json() == {"text": "bug"}
         r = await http.post("/jobs", json={"examples": [{"text_input": "a", "output": ""}]})
         assert r.status_code == 422 and "output is empty" in r.text
+        for unknown in ("tunedModels/nope/operations/x", "not-an-operation"):
+            assert (await http.get(f"/jobs/{unknown}")).status_code == 404

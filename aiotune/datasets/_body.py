@@ -84,8 +84,11 @@ async def stream_create_body(
     task.pop("trainingData", None)
     task["trainingData"] = _MARK
     encoded = orjson.dumps({**tuned_model, "tuningTask": task})
-    head, sep, tail = encoded.partition(b'"' + _MARK.encode() + b'"')
+    # the key makes the match unambiguous: inside a JSON string (a description equal to the
+    # marker, say) the quotes would be escaped
+    head, sep, tail = encoded.partition(b'"trainingData":"' + _MARK.encode() + b'"')
     assert sep, "marker not found"
+    head += b'"trainingData":'
     rest = src.encoded_batches(batch_size)
     try:
         first = await anext(rest, None)

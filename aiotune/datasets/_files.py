@@ -3,7 +3,7 @@
 The format is sniffed from the content, not only the name: after an optional UTF-8 byte-order
 mark and whitespace, ``[`` or ``{`` means JSON -- JSON Lines when the first line is a complete
 JSON value and more follows, else one JSON document -- and anything else is CSV with a header
-row. ``.jsonl`` / ``.ndjson`` names are JSON Lines directly.
+row. ``.jsonl`` / ``.ndjson`` names are JSON Lines directly, ``.csv`` names CSV.
 
 CSV and JSONL stream: memory stays flat whatever the file size. A JSON document (a top-level
 array or object) is parsed whole with orjson in a worker thread; use JSONL for huge datasets.
@@ -30,6 +30,8 @@ from ._memory import Columns, Rows, is_dataset, row_to_pair, unwrap_dataset
 __all__ = ["FileSource", "sniff_format"]
 
 _SNIFF_BYTES = 64 * 1024
+_MAX_FIRST_LINE = 64 * 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
 csv.field_size_limit(1 << 30)
 
 
@@ -38,6 +40,8 @@ def sniff_format(head: bytes, name: str = "") -> str:
     lower = name.lower().split("?", 1)[0]
     if lower.endswith((".jsonl", ".ndjson")):
         return "jsonl"
+    if lower.endswith(".csv"):  # a header may start with "[" or "{" ("[input],[output]")
+        return "csv"
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     if not text[:1] or text[:1] not in b"[{":
         return "csv"
@@ -77,13 +81,18 @@ class _CsvReader(_Reader):
         self.source = src.description
         self.file = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed in close()
         self.reader = csv.reader(self.file)
+        self.path = path
         self.row = 0
         try:
             header = next(self.reader, None)
+            while header == []:  # blank lines before the header
+                header = next(self.reader, None)
         except UnicodeDecodeError as exc:
             self.close()
             raise DatasetError(
-                f"the file is not valid UTF-8 ({exc.reason})", source=self.source
+                f"the file is not valid UTF-8 ({exc.reason})",
+                source=self.source,
+                line=_bad_utf8_line(path),
             ) from None
         except csv.Error as exc:
             self.close()
@@ -92,16 +101,17 @@ class _CsvReader(_Reader):
             self.close()
             raise DatasetError("the file is empty (no header row)", source=self.source)
         self.width = len(header)
-        missing = [k for k in (src.input_key, src.output_key) if k not in header]
-        if missing:
-            self.close()
-            raise DatasetError(
-                f"no {missing[0]!r} column; the header has: {', '.join(map(repr, header))} "
-                "(choose columns with input_key= / output_key=)",
-                source=self.source,
-                line=1,
-                column=missing[0],
-            )
+        for key in (src.input_key, src.output_key):
+            problem = None
+            if key not in header:
+                problem = f"no {key!r} column; the header has: {', '.join(map(repr, header))} "
+                problem += "(choose columns with input_key= / output_key=)"
+            elif header.count(key) > 1:
+                problem = f"the header has {header.count(key)} columns named {key!r}"
+            if problem:
+                self.close()
+                line = self.reader.line_num
+                raise DatasetError(problem, source=self.source, line=line, column=key)
         self.i = header.index(src.input_key)
         self.o = header.index(src.output_key)
 
@@ -138,16 +148,27 @@ class _CsvReader(_Reader):
                 append({"textInput": a, "output": b} if as_wire else (a, b))
                 if len(out) >= n:
                     break
-        except UnicodeDecodeError as exc:
+        except UnicodeDecodeError as exc:  # decoded in 8 KiB blocks: find the line itself
             raise DatasetError(
                 f"the file is not valid UTF-8 ({exc.reason})",
                 source=source,
-                line=reader.line_num + 1,
+                line=_bad_utf8_line(self.path),
             ) from None
         except csv.Error as exc:
             raise DatasetError(f"bad CSV: {exc}", source=source, line=reader.line_num) from None
         self.row += len(out)
         return out
+
+
+def _bad_utf8_line(path: Path) -> int | None:
+    """The number of the first line that is not valid UTF-8 (an error path only)."""
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return None
 
 
 class _JsonlReader(_Reader):
@@ -198,14 +219,20 @@ def _open_reader(fmt: str, path: Path, src: TrainingData) -> _Reader:
 
 
 def _read_head(path: Path) -> bytes:
+    """The first bytes, and at least the whole first line when it is JSON (a JSONL row can be
+    longer than the sniff window; without its end, JSON Lines would look like one document)."""
     with open(path, "rb") as f:
-        return f.read(_SNIFF_BYTES)
+        head = f.read(_SNIFF_BYTES)
+        if b"\n" not in head and head.removeprefix(_BOM).lstrip()[:1] in (b"[", b"{"):
+            head += f.readline(_MAX_FIRST_LINE) + f.read(_SNIFF_BYTES)
+        return head
 
 
 def _load_json(path: Path, description: str) -> Any:
     try:
         with open(path, "rb") as f:
-            return orjson.loads(f.read())
+            raw = f.read()
+        return orjson.loads(memoryview(raw)[3:] if raw.startswith(_BOM) else raw)
     except orjson.JSONDecodeError as exc:
         raise DatasetError(f"invalid JSON: {exc}", source=description) from None
 
@@ -231,6 +258,10 @@ class FileSource(TrainingData):
             raise DatasetError("no such file", source=self.description) from None
         except IsADirectoryError:
             raise DatasetError("is a directory, not a file", source=self.description) from None
+        except OSError as exc:  # permissions, a file used as a directory, ...
+            raise DatasetError(
+                f"cannot read the file: {exc.strerror or exc}", source=self.description
+            ) from None
         return sniff_format(head, str(self.path))
 
     async def batches(self, size: int = 5000) -> AsyncGenerator[list[Pair], None]:

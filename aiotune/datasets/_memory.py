@@ -158,6 +158,12 @@ def _column(data: Any, key: str, source: str) -> list[Any]:
             source=source,
             column=key,
         ) from None
+    if getattr(values, "ndim", 1) != 1:  # e.g. a DataFrame with two columns of this name
+        raise DatasetError(
+            f"column {key!r} must be one-dimensional (is the name used twice?)",
+            source=source,
+            column=key,
+        )
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
         raise DatasetError(
             f"column {key!r} must be a sequence of values, not a {type(values).__name__}",

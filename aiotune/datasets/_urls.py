@@ -36,8 +36,13 @@ _GID = re.compile(r"[?&#]gid=(\d+)")
 
 
 def describe_url(url: str) -> str:
+    """The URL for messages: scheme, host, port and path; never credentials or the query."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or ''}{parts.path}"
+    try:
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
 
 
 def normalize_sheets_url(url: str) -> str:
@@ -87,7 +92,12 @@ class UrlSource(TrainingData):
         limits = self.limits
         size = 0
         try:
-            async with client.stream("GET", self.url, timeout=limits.url_timeout) as resp:
+            # follow redirects even with a client that does not by default (Sheets exports
+            # always redirect)
+            stream = client.stream(
+                "GET", self.url, timeout=limits.url_timeout, follow_redirects=True
+            )
+            async with stream as resp:
                 if resp.status_code != 200:
                     raise DatasetError(
                         f"download failed with HTTP {resp.status_code}", source=self.description

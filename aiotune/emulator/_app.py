@@ -112,6 +112,8 @@ def _page(items: list[Any], request: Request, default: int) -> tuple[list[Any], 
         start = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
     except ValueError:
         raise bad("Invalid page_token.") from None
+    if start < 0:
+        raise bad("Invalid page_token.")
     end = start + size
     nxt = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else ""
     return items[start:end], nxt
@@ -202,7 +204,11 @@ def build_app(store: Store, faults: Faults, api_keys: frozenset[str] | None) -> 
     async def patch(request: Request, owner: str, mid: str) -> Any:
         job = store.job(owner, mid)
         mask = _query(request, "updateMask")
-        paths = [to_camel(p.strip()) for p in mask.split(",") if p.strip()]
+        paths = [
+            ".".join(to_camel(part) for part in p.strip().split("."))
+            for p in mask.split(",")
+            if p.strip()
+        ]
         store.patch(job, _camel(await body_of(request)), paths)
         return job.model_wire(now(), enum_int=enum_int(request))
 
@@ -219,7 +225,7 @@ def build_app(store: Store, faults: Faults, api_keys: frozenset[str] | None) -> 
         return {}
 
     async def list_ops(request: Request, owner: str, _v: str, mid: str) -> Any:
-        op = store.job(owner, mid).operation_wire(now())
+        op = store.job(owner, mid).operation_wire(now(), enum_int=enum_int(request))
         filter_ = _query(request, "filter").replace(" ", "").lower()
         if filter_ in ("done=true", "done=false") and (filter_ == "done=true") != bool(
             op.get("done")
@@ -285,8 +291,10 @@ def build_app(store: Store, faults: Faults, api_keys: frozenset[str] | None) -> 
         "generate": generate,
     }
 
-    def error_response(exc: ApiError, headers: dict[str, str] | None = None) -> Response:
-        code = HTTP_STATUS_OF.get(exc.status, 500)
+    def error_response(
+        exc: ApiError, headers: dict[str, str] | None = None, code: int | None = None
+    ) -> Response:
+        code = code or HTTP_STATUS_OF.get(exc.status, 500)
         err: dict[str, Any] = {"code": code, "message": exc.message, "status": exc.status}
         if exc.details:
             err["details"] = exc.details
@@ -298,8 +306,8 @@ def build_app(store: Store, faults: Faults, api_keys: frozenset[str] | None) -> 
             (k for k, v in HTTP_STATUS_OF.items() if v == status), "UNKNOWN"
         )
         message = fault.message or _FAULT_MESSAGE.get(status, "Injected fault.")
-        if status != 429:
-            return error_response(ApiError(name, message))
+        if status != 429:  # the injected HTTP status even if no canonical code maps to it (502)
+            return error_response(ApiError(name, message), code=status)
         delay = faults.retry_after if fault.retry_after is None else fault.retry_after
         detail = {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{delay:g}s"}
         return error_response(

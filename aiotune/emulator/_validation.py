@@ -29,7 +29,7 @@ __all__ = [
     "text_field",
 ]
 
-ID_RE = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
+ID_RE = re.compile(r"[a-z]([a-z0-9-]{0,38}[a-z0-9])?\Z")  # \Z: "$" would allow a final "\n"
 _ALNUM = string.ascii_lowercase + string.digits
 _EXAMPLE_KEYS = frozenset({"textInput", "text_input", "output"})
 
@@ -143,6 +143,7 @@ def parse_examples(data: Any, limits: tuple[int, int]) -> list[tuple[str, str]]:
     if not isinstance(data, dict) or not isinstance(data.get("examples"), dict):
         raise bad("tuned_model.tuning_task.training_data.examples is required.")
     check_unknown(data, frozenset({"examples"}), "tuned_model.tuning_task.training_data")
+    check_unknown(data["examples"], frozenset({"examples"}), "tuning_task.training_data.examples")
     examples = data["examples"].get("examples")
     if not isinstance(examples, list) or not examples:
         raise bad("Training data must contain at least one example.")

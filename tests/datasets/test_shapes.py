@@ -307,3 +307,14 @@ async def test_the_encoded_jsonl_path_reports_row_and_line(
         7,
         column,
     )
+
+
+async def test_a_description_equal_to_the_body_marker_is_just_text() -> None:
+    from aiotune.datasets._body import _MARK
+
+    tuned = {"displayName": _MARK, "description": _MARK, "tuningTask": {"hyperparameters": {}}}
+    body = await stream_create_body(tuned, open_training_data(PAIRS))
+    parsed = orjson.loads(b"".join([c async for c in body]))
+    assert (parsed["displayName"], parsed["description"]) == (_MARK, _MARK)
+    examples = parsed["tuningTask"]["trainingData"]["examples"]["examples"]
+    assert [(e["textInput"], e["output"]) for e in examples] == PAIRS

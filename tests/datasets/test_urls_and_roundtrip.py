@@ -124,3 +124,12 @@ def test_text_round_trips_through_every_file_format(
     jsonl_file.write_bytes(b"\n".join(orjson.dumps(d) for d in dicts) + b"\n")
     for f in (json_file, jsonl_file, csv_file):
         assert anyio.run(body_examples, f) == rows, f
+
+
+def test_url_descriptions_keep_the_port_and_drop_secrets() -> None:
+    from aiotune.datasets._urls import describe_url
+
+    assert describe_url("https://user:pw@example.com:8443/d/a.csv?sig=s3cret#x") == (
+        "https://example.com:8443/d/a.csv"
+    )
+    assert describe_url("http://127.0.0.1/a.csv") == "http://127.0.0.1/a.csv"

@@ -198,6 +198,13 @@ async def test_list_pages_filter_patch_delete(http: httpx.AsyncClient) -> None:
         "/v1beta/tunedModels/m0", params={"updateMask": "baseModel"}, json={"baseModel": BASE}
     )
     assert r.status_code == 400
+    r = await http.patch(
+        "/v1beta/tunedModels/m0",
+        params={"updateMask": "tuning_task.hyperparameters.epoch_count"},
+        json={"tuningTask": {"hyperparameters": {"epochCount": 3}}},
+    )
+    assert r.status_code == 400
+    assert "'tuningTask.hyperparameters.epochCount'" in r.json()["error"]["message"]
     assert (await http.delete("/v1beta/tunedModels/m0")).json() == {}
     assert (await http.get("/v1beta/tunedModels/m0")).status_code == 403
 
