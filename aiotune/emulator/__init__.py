@@ -73,15 +73,27 @@ class EmulatorConfig:
 
 
 class _Transport(httpx.ASGITransport):
-    """In-process transport; an injected "drop" fault surfaces as a dropped connection."""
+    """In-process transport for the API's paths (``/v1beta/...``, ``/v1/...``, any host); other
+    requests -- a training-data URL, say -- go to the network as usual. An injected "drop"
+    fault surfaces as a dropped connection."""
+
+    _network: httpx.AsyncHTTPTransport | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not request.url.path.startswith(("/v1beta/", "/v1/")):
+            if self._network is None:
+                self._network = httpx.AsyncHTTPTransport()
+            return await self._network.handle_async_request(request)
         try:
             return await super().handle_async_request(request)
         except DropConnection as exc:
             raise httpx.RemoteProtocolError(
                 "peer closed connection without sending complete message body", request=request
             ) from exc
+
+    async def aclose(self) -> None:
+        if self._network is not None:
+            await self._network.aclose()
 
 
 class Emulator:
@@ -133,7 +145,8 @@ class Emulator:
         return f"<Emulator step_time={self.config.step_time} jobs={len(self.store.jobs)}>"
 
     def transport(self) -> httpx.AsyncBaseTransport:
-        """An httpx transport that calls the app in-process (any base URL works)."""
+        """An httpx transport that calls the app in-process (any base URL works); requests
+        outside the API's paths (e.g. a training-data URL) go to the network."""
         return _Transport(app=self.app)
 
     @asynccontextmanager
