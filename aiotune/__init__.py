@@ -66,40 +66,31 @@ __version__ = "0.1.0"
 
 # Everything but the exceptions loads on first use, so that ``import aiotune`` costs little
 # (httpx, pydantic, anyio and tenacity load with the first client or type you touch).
-_LAZY = {
-    "types": ".types",
-    "AsyncClient": "._client",
-    "RequestOptions": "._client",
-    "NOT_GIVEN": "._constants",
-    "NotGiven": "._constants",
-    "show_progress": "._display",
-    "TuningOperation": "._operation",
-    "TuningProgress": "._progress",
-    "PollingPolicy": "._retry",
-    "RetryPolicy": "._retry",
-    "Client": "._sync",
-    "SyncTuningOperation": "._sync",
-    "validate_training_data": ".datasets",
-    "Model": ".types",
-    "TunedModel": ".types",
-    "TunedModelState": ".types",
-    **dict.fromkeys(
-        [
-            "aclose_default_client",
-            "create_tuned_model",
-            "delete_tuned_model",
-            "generate_text",
-            "get_default_client",
-            "get_model",
-            "get_operation",
-            "get_tuned_model",
-            "list_models",
-            "list_tuned_models",
-            "update_tuned_model",
-        ],
-        "._default",
+_LAZY_FROM = {
+    "._client": ("AsyncClient", "RequestOptions"),
+    "._constants": ("NOT_GIVEN", "NotGiven"),
+    "._default": (
+        "aclose_default_client",
+        "create_tuned_model",
+        "delete_tuned_model",
+        "generate_text",
+        "get_default_client",
+        "get_model",
+        "get_operation",
+        "get_tuned_model",
+        "list_models",
+        "list_tuned_models",
+        "update_tuned_model",
     ),
+    "._display": ("show_progress",),
+    "._operation": ("TuningOperation",),
+    "._progress": ("TuningProgress",),
+    "._retry": ("PollingPolicy", "RetryPolicy"),
+    "._sync": ("Client", "SyncTuningOperation"),
+    ".datasets": ("validate_training_data",),
+    ".types": ("Model", "TunedModel", "TunedModelState"),
 }
+_LAZY = {"types": ".types"} | {n: module for module, names in _LAZY_FROM.items() for n in names}
 
 
 def __getattr__(name: str) -> object:

@@ -48,6 +48,16 @@ class _Counter:
         self._tail = (self._tail + piece)[-(len(MARK) - 1) :]
 
 
+async def _feed(reader: asyncio.StreamReader, counter: _Counter, size: int) -> None:
+    """Read exactly ``size`` bytes into ``counter``, in pieces."""
+    while size:
+        piece = await reader.read(min(size, READ))
+        if not piece:
+            raise asyncio.IncompleteReadError(b"", size)
+        counter.feed(piece)
+        size -= len(piece)
+
+
 async def read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> _Counter:
     counter = _Counter()
     if "chunked" in headers.get("transfer-encoding", "").lower():
@@ -57,20 +67,9 @@ async def read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> _C
                 while (await reader.readline()).strip():  # trailers
                     pass
                 return counter
-            while size:
-                piece = await reader.read(min(size, READ))
-                if not piece:
-                    raise asyncio.IncompleteReadError(b"", size)
-                counter.feed(piece)
-                size -= len(piece)
+            await _feed(reader, counter, size)
             await reader.readexactly(2)  # CRLF after the chunk
-    remaining = int(headers.get("content-length", "0"))
-    while remaining:
-        piece = await reader.read(min(remaining, READ))
-        if not piece:
-            raise asyncio.IncompleteReadError(b"", remaining)
-        counter.feed(piece)
-        remaining -= len(piece)
+    await _feed(reader, counter, int(headers.get("content-length", "0")))
     return counter
 
 

@@ -30,7 +30,7 @@ __all__ = [
     "TrainingData",
     "check_pair",
     "check_text_pair",
-    "encode_pairs",
+    "encode_rows",
     "to_text",
 ]
 
@@ -93,17 +93,16 @@ class TrainingData:
         async with aclosing(self.batches(size)) as batches:
             async for batch in batches:
                 if batch:
-                    yield len(batch), encode_pairs(batch, lead)
+                    rows = [{"textInput": a, "output": b} for a, b in batch]
+                    yield len(batch), encode_rows(rows, lead)
                     lead = b","
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.description!r}>"
 
 
-def encode_pairs(batch: list[Any], lead: bytes = b"") -> bytes:
-    """``lead`` + the wire JSON of a batch of pairs (or wire dicts) without the enclosing ``[]``,
-    in one copy."""
-    rows = [p if isinstance(p, dict) else {"textInput": p[0], "output": p[1]} for p in batch]
+def encode_rows(rows: list[dict[str, str]], lead: bytes = b"") -> bytes:
+    """``lead`` + the JSON of wire examples without the enclosing ``[]``, in one copy."""
     return b"".join((lead, memoryview(orjson.dumps(rows))[1:-1]))
 
 

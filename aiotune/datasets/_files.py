@@ -24,7 +24,7 @@ import anyio.to_thread
 import orjson
 
 from .._exceptions import DatasetError
-from ._common import Pair, TrainingData, check_text_pair, encode_pairs
+from ._common import Pair, TrainingData, check_text_pair, encode_rows
 from ._memory import Columns, Rows, is_dataset, row_to_pair, unwrap_dataset
 
 __all__ = ["FileSource", "sniff_format"]
@@ -42,7 +42,7 @@ def sniff_format(head: bytes, name: str = "") -> str:
         return "jsonl"
     if lower.endswith(".csv"):  # a header may start with "[" or "{" ("[input],[output]")
         return "csv"
-    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    text = head.removeprefix(_BOM).lstrip()
     if not text[:1] or text[:1] not in b"[{":
         return "csv"
     first, sep, rest = text.partition(b"\n")
@@ -67,7 +67,7 @@ class _Reader:
 
     def pull_encoded(self, n: int, lead: bytes) -> tuple[int, bytes]:
         rows = self.pull(n, as_wire=True)
-        return len(rows), encode_pairs(rows, lead) if rows else b""
+        return len(rows), encode_rows(rows, lead) if rows else b""
 
     def close(self) -> None:
         self.file.close()
@@ -188,7 +188,7 @@ class _JsonlReader(_Reader):
         for raw in self.file:
             self.line += 1
             if self.line == 1:
-                raw = raw.removeprefix(b"\xef\xbb\xbf")
+                raw = raw.removeprefix(_BOM)
             if not raw.strip():
                 continue
             self.row += 1

@@ -119,6 +119,14 @@ def _page(items: list[Any], request: Request, default: int) -> tuple[list[Any], 
     return items[start:end], nxt
 
 
+def _listing(key: str, page: list[Any], next_token: str) -> dict[str, Any]:
+    """A list response in proto3 JSON: empty fields omitted."""
+    out: dict[str, Any] = {key: page} if page else {}
+    if next_token:
+        out["nextPageToken"] = next_token
+    return out
+
+
 def _matches(text: str, filter_: str) -> bool:
     """``tunedModels.list`` filter: words (full text) and ``owner:me``-style operators."""
     for term in filter_.lower().split():
@@ -191,12 +199,7 @@ def build_app(store: Store, faults: Faults, api_keys: frozenset[str] | None) -> 
         ]
         page, nxt = _page(jobs, request, 10)
         t, ints = now(), enum_int(request)
-        out: dict[str, Any] = {}
-        if page:
-            out["tunedModels"] = [j.model_wire(t, enum_int=ints) for j in page]
-        if nxt:
-            out["nextPageToken"] = nxt
-        return out
+        return _listing("tunedModels", [j.model_wire(t, enum_int=ints) for j in page], nxt)
 
     async def get(request: Request, owner: str, mid: str) -> Any:
         return store.job(owner, mid).model_wire(now(), enum_int=enum_int(request))
@@ -231,11 +234,7 @@ def build_app(store: Store, faults: Faults, api_keys: frozenset[str] | None) -> 
             op.get("done")
         ):
             return {}
-        page, nxt = _page([op], request, 10)
-        out: dict[str, Any] = {"operations": page} if page else {}
-        if nxt:
-            out["nextPageToken"] = nxt
-        return out
+        return _listing("operations", *_page([op], request, 10))
 
     def operation_job(owner: str, mid: str, op: str) -> Any:
         job = store.job(owner, mid)
